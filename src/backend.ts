@@ -1,0 +1,45 @@
+/**
+ * Assembles the Codex backend from the config: prepares CODEX_HOME (workspace directory,
+ * static model catalogue) and starts the worker pool.
+ */
+import { mkdirSync } from "node:fs";
+import type { Logger } from "pino";
+import type { Config } from "./config/env.ts";
+import { prepareWorkspace, workerCommand, workerEnv, writeModelCatalog } from "./codex/launch.ts";
+import { CodexWorkerPool } from "./codex/pool.ts";
+import { VERSION } from "./version.ts";
+
+export interface BackendOptions {
+  /** The environment workers inherit (minus proxy secrets). */
+  env: Record<string, string>;
+  onTraffic?: (direction: "in" | "out", line: string) => void;
+}
+
+export async function createCodexBackend(config: Config, logger: Logger, options: BackendOptions): Promise<CodexWorkerPool> {
+  const { codex } = config;
+  mkdirSync(codex.home, { recursive: true });
+  const cwd = prepareWorkspace(codex.home);
+  const env = workerEnv(options.env, codex.home);
+  const catalog = await writeModelCatalog(codex.bin, codex.home, env).catch(() => null);
+  if (!catalog) logger.warn({ bin: codex.bin }, "could not build the static model catalogue; using Codex's bundled one");
+  const pool = new CodexWorkerPool({
+    size: codex.workers,
+    maxTurnsPerWorker: codex.maxTurnsPerWorker,
+    backoffInitialMs: codex.backoffInitialMs,
+    backoffMaxMs: codex.backoffMaxMs,
+    queueTimeoutMs: 10_000,
+    models: catalog?.models ?? [],
+    logger,
+    worker: {
+      command: workerCommand({ bin: codex.bin, home: codex.home, sandboxMode: codex.sandboxMode, forceProvider: codex.forceProvider, catalogPath: catalog?.path ?? null }),
+      env,
+      cwd,
+      sandboxMode: codex.sandboxMode,
+      startupTimeoutMs: codex.startupTimeoutMs,
+      clientVersion: VERSION,
+      onTraffic: options.onTraffic,
+    },
+  });
+  pool.start();
+  return pool;
+}

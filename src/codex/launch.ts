@@ -1,0 +1,118 @@
+/**
+ * How a worker is started: the binary, the isolation settings imposed on every worker with
+ * `-c` (the model provider and auth stay in CODEX_HOME/config.toml), a neutral working
+ * directory, and the static model catalogue that exposes client tools as plain functions.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { CodexModelInfo } from "../config/models.ts";
+import { runtime } from "../runtime/index.ts";
+
+/** Settings that keep Codex from touching anything but the model provider (see SECURITY.md). */
+export const ISOLATION_SETTINGS: readonly string[] = [
+  "analytics.enabled=false",
+  "features.plugins=false",
+  "features.shell_tool=false",
+  "features.unified_exec=false",
+  "features.apps=false",
+  "features.view_image=false",
+  "features.goals=false",
+  "features.image_generation=false",
+  "features.shell_snapshot=false",
+  "features.tool_suggest=false",
+  "agents.enabled=false",
+  "skills.bundled.enabled=false",
+  'web_search="disabled"',
+  "include_permissions_instructions=false",
+  "include_environment_context=false",
+  "include_apps_instructions=false",
+  "include_collaboration_mode_instructions=false",
+  "project_doc_max_bytes=0",
+  "check_for_update_on_startup=false",
+  'approval_policy="never"',
+  "thread_unload_delay_secs=1",
+];
+
+export interface LaunchOptions {
+  bin: string;
+  home: string;
+  sandboxMode: string;
+  forceProvider: string | null;
+  catalogPath: string | null;
+}
+
+export function workerCommand(options: LaunchOptions): string[] {
+  const settings = [...ISOLATION_SETTINGS, `sandbox_mode="${options.sandboxMode}"`];
+  if (options.forceProvider) settings.push(`model_provider=${JSON.stringify(options.forceProvider)}`);
+  if (options.catalogPath) settings.push(`model_catalog_json=${JSON.stringify(options.catalogPath)}`);
+  return [options.bin, "app-server", ...settings.flatMap((s) => ["-c", s])];
+}
+
+/** The environment a worker sees: ours, minus proxy secrets, with its own CODEX_HOME. */
+export function workerEnv(base: Record<string, string>, home: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (key === "PROXY_API_KEY" || key.startsWith("PROXY_METRICS_TOKEN")) continue;
+    env[key] = value;
+  }
+  env.CODEX_HOME = home;
+  return env;
+}
+
+/** An empty directory Codex may treat as its workspace, so no project files leak in. */
+export function prepareWorkspace(home: string): string {
+  const dir = join(home, "workspace");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Default binary: the native Codex shipped in the pinned npm package. */
+export function defaultCodexBin(startDirs: string[]): string {
+  const arch = process.arch === "arm64" ? "arm64" : "x64";
+  const triple = process.arch === "arm64" ? "aarch64-unknown-linux-musl" : "x86_64-unknown-linux-musl";
+  const relative = join("node_modules", "@openai", `codex-linux-${arch}`, "vendor", triple, "bin", "codex");
+  for (const start of startDirs) {
+    let dir = start;
+    for (;;) {
+      const candidate = join(dir, relative);
+      if (existsSync(candidate)) return candidate;
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return "codex";
+}
+
+/**
+ * Writes CODEX_HOME/proxy-model-catalog.json from the pinned Codex's bundled catalogue with
+ * code mode and apply_patch switched off, so dynamic tools reach every model as plain
+ * functions and the model is never offered a file-editing tool.
+ */
+export async function writeModelCatalog(
+  bin: string, home: string, env: Record<string, string>,
+): Promise<{ path: string; models: CodexModelInfo[] } | null> {
+  const child = runtime.spawn([bin, "debug", "models", "--bundled"], { env: workerEnv(env, home), cwd: home });
+  child.closeStdin();
+  const [text, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  void new Response(child.stderr).text();
+  if (code !== 0) return null;
+  let catalog: { models: Record<string, unknown>[] };
+  try {
+    catalog = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  for (const model of catalog.models) {
+    model.tool_mode = null;
+    model.apply_patch_tool_type = null;
+    model.experimental_supported_tools = [];
+    model.multi_agent_version = null;
+  }
+  const path = join(home, "proxy-model-catalog.json");
+  writeFileSync(path, JSON.stringify(catalog));
+  const models = catalog.models
+    .filter((m) => m.visibility === "list" && typeof m.slug === "string")
+    .map((m) => ({ slug: m.slug as string, contextWindow: typeof m.context_window === "number" ? m.context_window : null }));
+  return { path, models };
+}

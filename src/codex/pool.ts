@@ -1,0 +1,167 @@
+/**
+ * A pool of long-lived Codex workers: routes each turn to the least-loaded ready worker
+ * under its cap, queues briefly when all are full, and restarts any worker that exits,
+ * with exponential backoff and no upper bound on attempts.
+ */
+import type { Logger } from "pino";
+import type { CodexModelInfo } from "../config/models.ts";
+import { ApiError } from "../openai/errors.ts";
+import { CodexWorker, type WorkerOptions } from "./worker.ts";
+import type { BackendHealth, CodexBackend, TurnEvent, TurnRequest } from "./types.ts";
+
+export interface PoolOptions {
+  size: number;
+  maxTurnsPerWorker: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** How long a request may wait for a free slot before it gets a 503. */
+  queueTimeoutMs: number;
+  worker: Omit<WorkerOptions, "logger">;
+  models: CodexModelInfo[];
+  logger: Logger;
+}
+
+const notReady = () =>
+  new ApiError({
+    status: 503, type: "service_unavailable_error", code: "worker_not_ready",
+    message: "No Codex worker is ready yet; retry shortly.", headers: { "retry-after": "1" },
+  });
+
+const overloaded = () =>
+  new ApiError({
+    status: 503, type: "service_unavailable_error", code: "server_is_overloaded",
+    message: "All Codex workers are busy; retry shortly.", headers: { "retry-after": "1" },
+  });
+
+export class CodexWorkerPool implements CodexBackend {
+  #workers: (CodexWorker | null)[];
+  /** Every process started and not yet reaped, including ones still handshaking. */
+  #live = new Set<CodexWorker>();
+  #waiters: Array<() => void> = [];
+  #readyWaiters: Array<() => void> = [];
+  #restarts = 0;
+  #closing = false;
+  #models: CodexModelInfo[];
+  #nextId = 0;
+
+  constructor(private readonly options: PoolOptions) {
+    this.#models = options.models;
+    this.#workers = new Array(options.size).fill(null);
+  }
+
+  /** Starts every worker in the background; use `whenReady` to wait for the first. */
+  start(): void {
+    for (let i = 0; i < this.options.size; i++) void this.#launch(i, 0);
+  }
+
+  async #launch(slot: number, attempt: number): Promise<void> {
+    if (this.#closing) return;
+    const logger = this.options.logger;
+    const worker = new CodexWorker(this.#nextId++, { ...this.options.worker, logger });
+    const startedAt = Date.now();
+    this.#live.add(worker);
+    void worker.exited.then(() => this.#live.delete(worker));
+    try {
+      await worker.start();
+    } catch (error) {
+      logger.error({ worker: worker.id, err: (error as Error).message }, "codex worker failed to start");
+      await worker.stop(0);
+      return this.#scheduleRestart(slot, attempt + 1);
+    }
+    if (this.#closing) return void worker.stop();
+    this.#workers[slot] = worker;
+    this.#wake();
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
+    worker.exited.then((code) => {
+      if (this.#workers[slot] === worker) this.#workers[slot] = null;
+      if (this.#closing) return;
+      logger.warn({ worker: worker.id, code }, "codex worker exited; restarting");
+      // A worker that ran for a while earns a fresh backoff.
+      const stable = Date.now() - startedAt > 30_000;
+      void this.#scheduleRestart(slot, stable ? 0 : attempt + 1);
+    });
+  }
+
+  async #scheduleRestart(slot: number, attempt: number): Promise<void> {
+    if (this.#closing) return;
+    this.#restarts++;
+    const delay = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** Math.max(0, attempt - 1));
+    await new Promise((r) => setTimeout(r, attempt === 0 ? 0 : delay));
+    return this.#launch(slot, attempt);
+  }
+
+  #pick(): CodexWorker | null {
+    let best: CodexWorker | null = null;
+    for (const w of this.#workers) {
+      if (w?.ready && w.inFlight < this.options.maxTurnsPerWorker && (!best || w.inFlight < best.inFlight)) best = w;
+    }
+    return best;
+  }
+
+  #wake(): void {
+    const waiter = this.#waiters.shift();
+    waiter?.();
+  }
+
+  async #acquire(signal: AbortSignal): Promise<CodexWorker> {
+    const deadline = Date.now() + this.options.queueTimeoutMs;
+    for (;;) {
+      const worker = this.#pick();
+      if (worker) return worker;
+      if (!this.health().ready && this.#workers.every((w) => !w)) {
+        // No worker at all: wait for a restart, but not past the queue timeout.
+        if (Date.now() >= deadline) throw notReady();
+      }
+      if (Date.now() >= deadline) throw overloaded();
+      if (signal.aborted) throw signal.reason;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(250, Math.max(1, deadline - Date.now())));
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#waiters.push(done);
+      });
+    }
+  }
+
+  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+    const worker = await this.#acquire(signal);
+    try {
+      yield* worker.runTurn(request, signal);
+    } finally {
+      this.#wake();
+    }
+  }
+
+  health(): BackendHealth {
+    const workers = this.#workers;
+    const readyWorkers = workers.filter((w) => w?.ready).length;
+    return { ready: readyWorkers > 0 && !this.#closing, workers: workers.length, readyWorkers, restarts: this.#restarts };
+  }
+
+  whenReady(timeoutMs: number): Promise<void> {
+    if (this.health().ready) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(notReady()), timeoutMs);
+      this.#readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  models(): CodexModelInfo[] {
+    return this.#models;
+  }
+
+  /** Live workers, for fault tests and leak checks. */
+  workers(): CodexWorker[] {
+    return this.#workers.filter((w): w is CodexWorker => w !== null);
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all([...this.#live].map((w) => w.stop()));
+  }
+}

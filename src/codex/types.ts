@@ -1,0 +1,70 @@
+/** What the rest of the proxy knows about Codex: a turn goes in, events come out. */
+import type { CodexModelInfo, ReasoningEffort } from "../config/models.ts";
+
+export type TurnInput = { type: "text"; text: string } | { type: "image"; url: string };
+
+/** Raw Responses-API items replayed into a fresh thread with `thread/inject_items`. */
+export type HistoryItem =
+  | {
+      type: "message";
+      role: "user" | "assistant";
+      content: Array<
+        | { type: "input_text"; text: string }
+        | { type: "input_image"; image_url: string }
+        | { type: "output_text"; text: string }
+      >;
+    }
+  | { type: "function_call"; name: string; arguments: string; call_id: string }
+  | { type: "function_call_output"; call_id: string; output: string };
+
+export interface DynamicTool {
+  name: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+}
+
+export type ReasoningSummary = "auto" | "concise" | "detailed" | "none";
+
+export interface TurnRequest {
+  model: string;
+  effort: ReasoningEffort | null;
+  summary: ReasoningSummary;
+  instructions: string;
+  history: HistoryItem[];
+  input: TurnInput[];
+  tools: DynamicTool[];
+  outputSchema: Record<string, unknown> | null;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningOutputTokens: number;
+  totalTokens: number;
+}
+
+export type TurnEvent =
+  | { type: "text"; delta: string }
+  | { type: "reasoning"; delta: string }
+  | { type: "tool_call"; id: string; name: string; arguments: string }
+  /** Every tool call of the current model step is known: the turn can stop here. */
+  | { type: "tool_calls_complete" }
+  | { type: "usage"; usage: TokenUsage };
+
+export interface BackendHealth {
+  ready: boolean;
+  workers: number;
+  readyWorkers: number;
+  restarts: number;
+}
+
+export interface CodexBackend {
+  /** Runs one turn on a fresh ephemeral thread; ends when the turn completes, throws ApiError on failure. */
+  runTurn(request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent>;
+  health(): BackendHealth;
+  /** Resolves once at least one worker is ready (or rejects after the timeout). */
+  whenReady(timeoutMs: number): Promise<void>;
+  models(): CodexModelInfo[];
+  close(): Promise<void>;
+}

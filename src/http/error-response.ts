@@ -1,0 +1,58 @@
+/**
+ * The single place where failures become HTTP responses: ApiErrors as they are, Elysia's
+ * own errors (validation, parse, not found) translated, anything else a bare 500.
+ */
+import {
+  ApiError, internalError, invalidRequest, methodNotAllowed, routeNotFound,
+} from "../openai/errors.ts";
+
+interface ValidationIssue {
+  path?: string;
+  message?: string;
+}
+
+/** "/messages/0/role" → "messages[0].role" */
+export function jsonPointerToParam(pointer: string): string {
+  return pointer
+    .split("/")
+    .filter(Boolean)
+    .map((segment, i) => (/^\d+$/.test(segment) ? `[${segment}]` : `${i === 0 ? "" : "."}${segment.replace(/~1/g, "/").replace(/~0/g, "~")}`))
+    .join("");
+}
+
+function validationError(error: unknown): ApiError {
+  const all = (error as { all?: ValidationIssue[] }).all ?? [];
+  const first = all[0];
+  const param = first?.path ? jsonPointerToParam(first.path) : null;
+  if (first && param && /Expected required property/i.test(first.message ?? "")) {
+    return new ApiError({ status: 400, type: "invalid_request_error", code: "missing_required_parameter", param, message: `Missing required parameter: '${param}'.` });
+  }
+  const detail = first?.message ?? "invalid value";
+  return invalidRequest(param ? `Invalid value for '${param}': ${detail}.` : `Invalid request: ${detail}.`, param, "invalid_type");
+}
+
+export type RouteMethods = ReadonlyMap<string, readonly string[]>;
+
+export function errorFor(code: string | number, error: unknown, request: Request, routes: RouteMethods): ApiError {
+  if (error instanceof ApiError) return error;
+  switch (code) {
+    case "VALIDATION":
+      return validationError(error);
+    case "PARSE":
+      return invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
+    case "NOT_FOUND": {
+      const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
+      const allowed = routes.get(path);
+      return allowed ? methodNotAllowed(request.method, path, [...allowed]) : routeNotFound(request.method, path);
+    }
+    default:
+      return internalError();
+  }
+}
+
+export function errorResponse(error: ApiError, extraHeaders: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(error.toJSON()), {
+    status: error.status,
+    headers: { "content-type": "application/json; charset=utf-8", ...error.headers, ...extraHeaders },
+  });
+}

@@ -1,0 +1,130 @@
+/**
+ * Codex turn events → Chat Completions output, both shapes: the non-streamed
+ * `chat.completion` object and the `chat.completion.chunk` SSE frames.
+ */
+import type { TokenUsage, TurnEvent } from "../codex/types.ts";
+import { toChatUsage } from "./usage.ts";
+
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** What one choice accumulated from its turn. */
+export interface ChoiceResult {
+  content: string;
+  reasoning: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage: TokenUsage | null;
+}
+
+export interface CompletionMeta {
+  id: string;
+  created: number;
+  model: string;
+}
+
+export function emptyChoice(): ChoiceResult {
+  return { content: "", reasoning: "", toolCalls: [], finishReason: "stop", usage: null };
+}
+
+/** Folds one event into a choice; returns true when the turn should stop (all tool calls known). */
+export function applyEvent(choice: ChoiceResult, event: TurnEvent): boolean {
+  switch (event.type) {
+    case "text":
+      choice.content += event.delta;
+      return false;
+    case "reasoning":
+      choice.reasoning += event.delta;
+      return false;
+    case "tool_call":
+      choice.toolCalls.push({ id: event.id, type: "function", function: { name: event.name, arguments: event.arguments } });
+      choice.finishReason = "tool_calls";
+      return false;
+    case "tool_calls_complete":
+      return true;
+    case "usage":
+      choice.usage = event.usage;
+      return false;
+  }
+}
+
+export function chatCompletion(meta: CompletionMeta, choices: ChoiceResult[], usage: TokenUsage, includeReasoning = false) {
+  return {
+    id: meta.id,
+    object: "chat.completion",
+    created: meta.created,
+    model: meta.model,
+    choices: choices.map((c, index) => ({
+      index,
+      message: {
+        role: "assistant",
+        content: c.toolCalls.length && !c.content ? null : c.content,
+        refusal: null,
+        ...(includeReasoning && c.reasoning ? { reasoning_content: c.reasoning } : {}),
+        ...(c.toolCalls.length ? { tool_calls: c.toolCalls } : {}),
+      },
+      logprobs: null,
+      finish_reason: c.finishReason,
+    })),
+    usage: toChatUsage(usage),
+    system_fingerprint: null,
+  };
+}
+
+/**
+ * Serialises chunks for one streamed completion. The envelope prefix is built once; each
+ * chunk only serialises its own choice delta.
+ */
+export class ChunkEncoder {
+  readonly #prefix: string;
+  readonly #suffix: string;
+
+  constructor(meta: CompletionMeta, private readonly includeUsage: boolean) {
+    this.#prefix = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)},"system_fingerprint":null,"choices":[`;
+    this.#suffix = includeUsage ? `],"usage":null}\n\n` : `]}\n\n`;
+  }
+
+  #choice(index: number, delta: string, finish: FinishReason | null): string {
+    return `${this.#prefix}{"index":${index},"delta":${delta},"logprobs":null,"finish_reason":${finish ? `"${finish}"` : "null"}}${this.#suffix}`;
+  }
+
+  role(index: number): string {
+    return this.#choice(index, `{"role":"assistant","content":"","refusal":null}`, null);
+  }
+
+  content(index: number, text: string): string {
+    return this.#choice(index, `{"content":${JSON.stringify(text)}}`, null);
+  }
+
+  reasoning(index: number, text: string): string {
+    return this.#choice(index, `{"reasoning_content":${JSON.stringify(text)}}`, null);
+  }
+
+  toolCallStart(index: number, callIndex: number, call: ToolCall): string {
+    const delta = { tool_calls: [{ index: callIndex, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } }] };
+    return this.#choice(index, JSON.stringify(delta), null);
+  }
+
+  toolCallArguments(index: number, callIndex: number, fragment: string): string {
+    return this.#choice(index, `{"tool_calls":[{"index":${callIndex},"function":{"arguments":${JSON.stringify(fragment)}}}]}`, null);
+  }
+
+  finish(index: number, reason: FinishReason): string {
+    return this.#choice(index, "{}", reason);
+  }
+
+  usage(usage: TokenUsage): string {
+    return `${this.#prefix}],"usage":${JSON.stringify(toChatUsage(usage))}}\n\n`;
+  }
+}
+
+export const DONE_FRAME = "data: [DONE]\n\n";
+
+export function errorFrame(error: { toJSON(): unknown }): string {
+  return `data: ${JSON.stringify(error.toJSON())}\n\n`;
+}

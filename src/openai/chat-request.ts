@@ -1,0 +1,192 @@
+/**
+ * Chat Completions request → one Codex turn. System and developer messages become the
+ * thread's base instructions; everything before the final user turn is replayed as raw
+ * Responses items; the final user message (or nothing, after a tool result) starts the turn.
+ */
+import { isReasoningEffort, type ModelCatalog, type ReasoningEffort } from "../config/models.ts";
+import type { HistoryItem, TurnInput, TurnRequest } from "../codex/types.ts";
+import { invalidRequest, missingParameter, modelNotFound } from "./errors.ts";
+
+export interface ChatRequestBody {
+  model: string;
+  messages: unknown[];
+  stream?: boolean | null;
+  stream_options?: { include_usage?: boolean } | null;
+  reasoning_effort?: unknown;
+  reasoning?: { effort?: unknown; summary?: unknown } | null;
+  [key: string]: unknown;
+}
+
+export interface ChatPlan {
+  requestedModel: string;
+  stream: boolean;
+  includeUsage: boolean;
+  turn: TurnRequest;
+}
+
+type Part = { type?: unknown; text?: unknown; image_url?: unknown; [k: string]: unknown };
+
+const ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
+
+/** Text of a message's content: a string, or the text parts of an array. */
+function contentText(content: unknown, param: string): string {
+  if (content === null || content === undefined) return "";
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) throw invalidRequest(`Invalid type for '${param}': expected a string or an array of content parts.`, param);
+  return content
+    .map((part: Part, j) => {
+      if (part?.type === "text" && typeof part.text === "string") return part.text;
+      if (part?.type === "refusal") return "";
+      throw invalidRequest(`Unsupported content part type ${JSON.stringify(part?.type)} for this role.`, `${param}[${j}].type`);
+    })
+    .join("");
+}
+
+function userParts(content: unknown, param: string): TurnInput[] {
+  if (typeof content === "string") return [{ type: "text", text: content }];
+  if (!Array.isArray(content)) throw invalidRequest(`Invalid type for '${param}': expected a string or an array of content parts.`, param);
+  return content.map((part: Part, j): TurnInput => {
+    const where = `${param}[${j}]`;
+    if (part?.type === "text") {
+      if (typeof part.text !== "string") throw invalidRequest(`Invalid type for '${where}.text': expected a string.`, `${where}.text`);
+      return { type: "text", text: part.text };
+    }
+    if (part?.type === "image_url") {
+      const image = part.image_url as { url?: unknown } | string | undefined;
+      const url = typeof image === "string" ? image : image?.url;
+      if (typeof url !== "string" || !/^(https?:|data:image\/)/i.test(url)) {
+        throw invalidRequest(`'${where}.image_url.url' must be an http(s) URL or a data:image/... URL.`, `${where}.image_url.url`);
+      }
+      return { type: "image", url };
+    }
+    throw invalidRequest(
+      `Unsupported content part type ${JSON.stringify(part?.type)}: this server accepts 'text' and 'image_url' parts.`,
+      `${where}.type`, "unsupported_content_type",
+    );
+  });
+}
+
+const toHistoryUser = (parts: TurnInput[]): HistoryItem => ({
+  type: "message",
+  role: "user",
+  content: parts.map((p) => (p.type === "text" ? { type: "input_text", text: p.text } : { type: "input_image", image_url: p.url })),
+});
+
+export function resolveEffort(body: ChatRequestBody, fromModel: ReasoningEffort | null): ReasoningEffort | null {
+  const explicit = body.reasoning_effort ?? body.reasoning?.effort;
+  if (explicit === undefined || explicit === null) return fromModel;
+  if (!isReasoningEffort(explicit)) {
+    const param = body.reasoning_effort !== undefined ? "reasoning_effort" : "reasoning.effort";
+    throw invalidRequest(`Invalid value for '${param}': ${JSON.stringify(explicit)}.`, param);
+  }
+  return explicit;
+}
+
+export function planChat(body: ChatRequestBody, catalog: ModelCatalog, defaultInstructions: string): ChatPlan {
+  if (typeof body.model !== "string" || body.model.trim() === "") throw missingParameter("model");
+  const model = catalog.resolve(body.model);
+  if (!model) throw modelNotFound(body.model);
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    throw invalidRequest("'messages' must be a non-empty array.", "messages", "invalid_value");
+  }
+
+  const instructions: string[] = [];
+  const history: HistoryItem[] = [];
+  const messages = body.messages as Array<Record<string, unknown>>;
+  let lastUser = -1;
+  messages.forEach((m, i) => {
+    if (!m || typeof m !== "object" || Array.isArray(m)) throw invalidRequest(`'messages[${i}]' must be an object.`, `messages[${i}]`);
+    if (typeof m.role !== "string" || !ROLES.has(m.role)) {
+      throw invalidRequest(
+        `Invalid value for 'messages[${i}].role': ${JSON.stringify(m.role)}. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.`,
+        `messages[${i}].role`,
+      );
+    }
+    if (m.role === "user") lastUser = i;
+  });
+  const last = messages[messages.length - 1]!;
+  const turnStartsAt = last.role === "user" ? messages.length - 1 : messages.length;
+
+  let input: TurnInput[] = [];
+  messages.forEach((m, i) => {
+    const param = `messages[${i}].content`;
+    switch (m.role) {
+      case "system":
+      case "developer":
+        instructions.push(contentText(m.content, param));
+        break;
+      case "user": {
+        const parts = userParts(m.content, param);
+        if (i === turnStartsAt) input = parts;
+        else history.push(toHistoryUser(parts));
+        break;
+      }
+      case "assistant":
+        history.push(...assistantItems(m, i));
+        break;
+      case "tool": {
+        if (typeof m.tool_call_id !== "string" || !m.tool_call_id) throw missingParameter(`messages[${i}].tool_call_id`);
+        history.push({ type: "function_call_output", call_id: m.tool_call_id, output: contentText(m.content, param) });
+        break;
+      }
+      case "function": {
+        const callId = legacyCallId(history, m.name);
+        if (!callId) throw invalidRequest(`'messages[${i}]' answers no earlier function_call named ${JSON.stringify(m.name)}.`, `messages[${i}].name`);
+        history.push({ type: "function_call_output", call_id: callId, output: contentText(m.content, param) });
+        break;
+      }
+    }
+  });
+  if (lastUser === -1 && history.length === 0 && input.length === 0) {
+    throw invalidRequest("'messages' must contain at least one user, assistant or tool message.", "messages");
+  }
+
+  const streamOptions = body.stream_options;
+  return {
+    requestedModel: body.model,
+    stream: body.stream === true,
+    includeUsage: body.stream === true && streamOptions?.include_usage === true,
+    turn: {
+      model: model.codexModel,
+      effort: resolveEffort(body, model.effort),
+      summary: "none",
+      instructions: instructions.filter(Boolean).join("\n\n") || defaultInstructions,
+      history,
+      input,
+      tools: [],
+      outputSchema: null,
+    },
+  };
+}
+
+function assistantItems(m: Record<string, unknown>, i: number): HistoryItem[] {
+  const items: HistoryItem[] = [];
+  const text = contentText(m.content, `messages[${i}].content`);
+  if (text) items.push({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
+  const calls = Array.isArray(m.tool_calls) ? m.tool_calls : [];
+  calls.forEach((call: any, j: number) => {
+    const param = `messages[${i}].tool_calls[${j}]`;
+    if (typeof call?.id !== "string" || typeof call?.function?.name !== "string") {
+      throw invalidRequest(`'${param}' must have an 'id' and a 'function.name'.`, param);
+    }
+    const args = call.function.arguments;
+    items.push({ type: "function_call", call_id: call.id, name: call.function.name, arguments: typeof args === "string" ? args : JSON.stringify(args ?? {}) });
+  });
+  const legacy = m.function_call as { name?: unknown; arguments?: unknown } | undefined;
+  if (legacy && typeof legacy.name === "string") {
+    items.push({
+      type: "function_call", call_id: `call_legacy_${i}`, name: legacy.name,
+      arguments: typeof legacy.arguments === "string" ? legacy.arguments : JSON.stringify(legacy.arguments ?? {}),
+    });
+  }
+  return items;
+}
+
+/** Legacy `role:"function"` results name the function, not a call id: answer its latest call. */
+function legacyCallId(history: HistoryItem[], name: unknown): string | null {
+  for (let k = history.length - 1; k >= 0; k--) {
+    const item = history[k]!;
+    if (item.type === "function_call" && item.name === name) return item.call_id;
+  }
+  return null;
+}

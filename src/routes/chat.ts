@@ -1,0 +1,75 @@
+/** POST /v1/chat/completions (and HEAD, for clients that probe the route). */
+import { Elysia, t } from "elysia";
+import type { Config } from "../config/env.ts";
+import type { ModelCatalog } from "../config/models.ts";
+import type { CodexBackend } from "../codex/types.ts";
+import { logAccess, requestContext } from "../http/request-context.ts";
+import { keepaliveFor, sseResponse } from "../http/sse.ts";
+import { planChat, type ChatRequestBody } from "../openai/chat-request.ts";
+import { randomId } from "../openai/ids.ts";
+import { runtime } from "../runtime/index.ts";
+import { chatFrames, completeChat, startChatStream } from "../services/chat-completions.ts";
+import { clientClosed, TurnDeadline } from "../services/turn-deadline.ts";
+import type { Logger } from "pino";
+
+const Nullable = <T extends Parameters<typeof t.Optional>[0]>(schema: T) => t.Optional(t.Union([schema, t.Null()]));
+const Open = { additionalProperties: true } as const;
+
+/** The shape every chat request must have; finer checks live in planChat. Unknown fields pass. */
+export const ChatBody = t.Object(
+  {
+    model: t.String(),
+    messages: t.Array(t.Object({ role: t.String() }, Open), { minItems: 1 }),
+    stream: Nullable(t.Boolean()),
+    stream_options: Nullable(t.Object({ include_usage: t.Optional(t.Boolean()) }, Open)),
+    n: Nullable(t.Integer()),
+    temperature: Nullable(t.Number({ minimum: 0, maximum: 2 })),
+    top_p: Nullable(t.Number({ minimum: 0, maximum: 1 })),
+    max_tokens: Nullable(t.Integer({ minimum: 1 })),
+    max_completion_tokens: Nullable(t.Integer({ minimum: 1 })),
+    reasoning_effort: Nullable(t.String()),
+  },
+  Open,
+);
+
+export interface ChatDeps {
+  config: Config;
+  catalog: ModelCatalog;
+  backend: CodexBackend;
+  logger: Logger;
+}
+
+export function chatRoutes({ config, catalog, backend, logger }: ChatDeps) {
+  return new Elysia({ name: "chat" })
+    .head("/v1/chat/completions", () => new Response(null, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } }))
+    .post(
+      "/v1/chat/completions",
+      async ({ body, request }) => {
+        const plan = planChat(body as ChatRequestBody, catalog, config.defaultInstructions);
+        const meta = { id: randomId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model: plan.requestedModel };
+        const deadline = new TurnDeadline({ idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal });
+        if (!plan.stream) {
+          runtime.keepRequestAlive(request);
+          try {
+            return await completeChat(backend, plan, meta, deadline);
+          } finally {
+            deadline.dispose();
+          }
+        }
+        const keepaliveMs = keepaliveFor(request, config.sse.keepaliveMs, config.sse.noKeepaliveUserAgent);
+        const { events, first } = await startChatStream(backend, plan, deadline, keepaliveMs || 10_000).catch((error) => {
+          deadline.dispose();
+          throw error;
+        });
+        const ctx = requestContext(request);
+        if (ctx) ctx.streaming = true;
+        return sseResponse({
+          frames: chatFrames(events, first, plan, meta, deadline),
+          keepaliveMs,
+          onCancel: () => deadline.abort(clientClosed()),
+          onEnd: () => ctx && logAccess(logger, ctx, 200),
+        });
+      },
+      { body: ChatBody },
+    );
+}

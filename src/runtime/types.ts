@@ -1,0 +1,57 @@
+export interface SpawnOptions {
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+export interface ChildProcess {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  write(line: string): void;
+  closeStdin(): void;
+  kill(signal?: "SIGTERM" | "SIGKILL" | "SIGSTOP" | "SIGCONT"): void;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  /** Seconds a connection may sit idle before the runtime closes it (0 = never). */
+  idleTimeoutSeconds: number;
+  maxRequestBodySize: number;
+  fetch(request: Request): Response | Promise<Response>;
+}
+
+export interface ServerHandle {
+  readonly port: number;
+  /** Stop accepting connections; with `force`, also drop open ones. */
+  stop(force?: boolean): Promise<void>;
+}
+
+export interface Runtime {
+  readonly name: "bun" | "deno";
+  spawn(cmd: string[], options: SpawnOptions): ChildProcess;
+  serve(options: ServeOptions): ServerHandle;
+  /** Lift the idle timeout for one long-running request (a slow non-streamed answer). */
+  keepRequestAlive(request: Request): void;
+  readTextFile(path: string): Promise<string>;
+  appendTextFile(path: string, text: string): Promise<void>;
+  env(): Record<string, string>;
+  onSignal(signal: "SIGTERM" | "SIGINT", handler: () => void): void;
+  exit(code: number): never;
+}
+
+/** Iterates a byte stream chunk by chunk (typed for every runtime's ReadableStream). */
+export async function* readChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -1,0 +1,37 @@
+/** Builds the app in-process around a FakeBackend; requests go through `fetch` with no socket. */
+import pino from "pino";
+import { buildApp, type ProxyApp } from "../../src/app.ts";
+import { loadConfig, type Config } from "../../src/config/env.ts";
+import { ModelCatalog } from "../../src/config/models.ts";
+import { FakeBackend } from "./fake-backend.ts";
+
+export const UNIT_KEY = "unit-test-key";
+
+export interface AppUnderTest {
+  app: ProxyApp;
+  backend: FakeBackend;
+  config: Config;
+  request(path: string, init?: RequestInit & { json?: unknown; auth?: string | null }): Promise<Response>;
+}
+
+export function appWith(env: Record<string, string> = {}, backend = new FakeBackend()): AppUnderTest {
+  const config = loadConfig({ PROXY_API_KEY: UNIT_KEY, ...env }, process.cwd(), "codex");
+  const catalog = new ModelCatalog(config.env, config.codex.model);
+  catalog.setCodexModels(backend.models());
+  const app = buildApp({ config, backend, catalog, logger: pino({ level: "silent" }) });
+  return {
+    app, backend, config,
+    request(path, init = {}) {
+      const headers = new Headers(init.headers);
+      const auth = init.auth === undefined ? UNIT_KEY : init.auth;
+      if (auth !== null) headers.set("authorization", `Bearer ${auth}`);
+      let body = init.body;
+      if (init.json !== undefined) {
+        body = JSON.stringify(init.json);
+        headers.set("content-type", "application/json");
+      }
+      const method = init.method ?? (body !== undefined ? "POST" : "GET");
+      return app.fetch(new Request(`http://127.0.0.1${path}`, { ...init, method, headers, body }));
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * A scripted fake of the OpenAI Responses API (`POST /v1/responses`, SSE) for the real
+ * Codex binary to talk to. Each request's behaviour is chosen by markers in the last user
+ * message, so a test steers the model through the proxy without any side channel:
+ *
+ *   [[reply:TEXT]]            answer exactly TEXT (default: "Hello from the fake model.")
+ *   [[scenario:echo]]         answer with a summary of what the fake received
+ *   [[scenario:slow]]         200 ms between deltas
+ *   [[scenario:stall]]        one delta, then nothing until the client hangs up
+ *   [[scenario:error500]] [[scenario:error429]] [[scenario:error400]] [[scenario:failed]]
+ *   [[scenario:cut]]          close the socket after the first delta
+ *   [[scenario:reasoning]]    a reasoning item with a summary before the text
+ *   [[call:NAME]] [[args:JSON]]  a function call (several pairs → parallel calls)
+ *   [[usage:IN,CACHED,OUT,REASONING]]  the usage block to report
+ *
+ * When the last input item is a function_call_output, the fake answers
+ * "TOOL RESULT <output>" so tool loops can be asserted end to end.
+ */
+
+export interface RecordedRequest {
+  body: any;
+  headers: Record<string, string>;
+  /** Resolves when the response stream ended; `aborted` is true when the client hung up. */
+  finished: Promise<{ aborted: boolean }>;
+}
+
+export interface FakeModelServer {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export interface FakeUsage {
+  input: number;
+  cached: number;
+  output: number;
+  reasoning: number;
+}
+
+export const DEFAULT_USAGE: FakeUsage = { input: 42, cached: 7, output: 13, reasoning: 3 };
+export const DEFAULT_REPLY = "Hello from the fake model.";
+
+type ResponseItem = { type: string; role?: string; content?: any; [k: string]: unknown };
+
+function itemText(item: ResponseItem): string {
+  if (typeof item.content === "string") return item.content;
+  if (!Array.isArray(item.content)) return "";
+  return item.content.map((p: any) => p.text ?? "").join("");
+}
+
+function lastUserText(input: ResponseItem[]): string {
+  for (let i = input.length - 1; i >= 0; i--) {
+    const it = input[i]!;
+    if (it.type === "message" && it.role === "user") return itemText(it);
+  }
+  return "";
+}
+
+function markers(text: string, name: string): string[] {
+  const out: string[] = [];
+  const re = new RegExp(`\\[\\[${name}:(.*?)\\]\\](?!\\])`, "gs");
+  for (const m of text.matchAll(re)) out.push(m[1]!);
+  return out;
+}
+
+function chunkText(text: string, parts = 4): string[] {
+  const chars = Array.from(text);
+  if (chars.length === 0) return [];
+  const size = Math.max(1, Math.ceil(chars.length / parts));
+  const out: string[] = [];
+  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(""));
+  return out;
+}
+
+function echoSummary(body: any): string {
+  const input: ResponseItem[] = body.input ?? [];
+  const roles = input.map((i) => (i.type === "message" ? i.role : i.type)).join(",");
+  const tools = (body.tools ?? []).map((t: any) => t.name ?? t.type).join(",");
+  return `ECHO model=${body.model} items=${input.length} roles=${roles} tools=[${tools}] reasoning=${JSON.stringify(body.reasoning ?? null)} last_user=${JSON.stringify(lastUserText(input))}`;
+}
+
+const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+
+export function startFakeModelServer(options: { port?: number } = {}): FakeModelServer {
+  const requests: RecordedRequest[] = [];
+  let seq = 0;
+
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: options.port ?? 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (req.method !== "POST" || !url.pathname.endsWith("/responses")) {
+        return new Response("not found", { status: 404 });
+      }
+      const body = await req.json();
+      const headers: Record<string, string> = {};
+      req.headers.forEach((v, k) => (headers[k] = v));
+      let finish!: (r: { aborted: boolean }) => void;
+      const finished = new Promise<{ aborted: boolean }>((r) => (finish = r));
+      requests.push({ body, headers, finished });
+
+      const input: ResponseItem[] = body.input ?? [];
+      const last = input[input.length - 1];
+      const text = lastUserText(input);
+      const scenario = markers(text, "scenario")[0] ?? "text";
+      const usageMarker = markers(text, "usage")[0];
+      const [inTok, cached, outTok, reasoningTok] = usageMarker
+        ? usageMarker.split(",").map(Number)
+        : [DEFAULT_USAGE.input, DEFAULT_USAGE.cached, DEFAULT_USAGE.output, DEFAULT_USAGE.reasoning];
+
+      if (scenario === "error500") { finish({ aborted: false }); return Response.json({ error: { message: "fake upstream boom" } }, { status: 500 }); }
+      if (scenario === "error429") { finish({ aborted: false }); return Response.json({ error: { message: "slow down" } }, { status: 429, headers: { "retry-after": "0" } }); }
+      if (scenario === "error400") {
+        finish({ aborted: false });
+        return Response.json({ error: { message: "fake bad request", type: "invalid_request_error", code: "invalid_request" } }, { status: 400 });
+      }
+
+      const respId = `resp_${++seq}`;
+      const msgId = `msg_${seq}`;
+      let reply = markers(text, "reply")[0] ?? DEFAULT_REPLY;
+      if (scenario === "echo") reply = echoSummary(body);
+      if (last && last.type === "function_call_output") reply = `TOOL RESULT ${String((last as any).output)}`;
+      const calls = last?.type === "function_call_output" ? [] : markers(text, "call");
+      const args = markers(text, "args");
+      const delay = scenario === "slow" ? 200 : 0;
+
+      const encoder = new TextEncoder();
+      let aborted = false;
+      const stream = new ReadableStream({
+        async start(controller) {
+          const send = (type: string, data: object) => controller.enqueue(encoder.encode(sse(type, data)));
+          const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+          try {
+            send("response.created", { response: { id: respId, status: "in_progress", output: [] } });
+            let index = 0;
+            if (scenario === "reasoning") {
+              const summary = "Thinking about the answer.";
+              send("response.output_item.added", { output_index: index, item: { type: "reasoning", id: `rs_${seq}`, summary: [] } });
+              for (const d of chunkText(summary, 2)) {
+                send("response.reasoning_summary_text.delta", { item_id: `rs_${seq}`, output_index: index, summary_index: 0, delta: d });
+              }
+              send("response.output_item.done", { output_index: index, item: { type: "reasoning", id: `rs_${seq}`, summary: [{ type: "summary_text", text: summary }] } });
+              index++;
+            }
+            if (calls.length === 0) {
+              send("response.output_item.added", { output_index: index, item: { type: "message", id: msgId, role: "assistant", content: [] } });
+              const deltas = chunkText(reply);
+              for (let i = 0; i < deltas.length; i++) {
+                if (aborted) return;
+                send("response.output_text.delta", { item_id: msgId, output_index: index, content_index: 0, delta: deltas[i] });
+                if (i === 0 && scenario === "stall") return; // hold the stream open, send nothing more
+                if (i === 0 && scenario === "cut") { controller.error(new Error("cut")); finish({ aborted: false }); return; }
+                if (delay) await pause(delay);
+              }
+              send("response.output_text.done", { item_id: msgId, output_index: index, content_index: 0, text: reply });
+              send("response.output_item.done", { output_index: index, item: { type: "message", id: msgId, role: "assistant", content: [{ type: "output_text", text: reply }] } });
+            } else {
+              calls.forEach((name, i) => {
+                const item = { type: "function_call", id: `fc_${seq}_${i}`, call_id: `call_${seq}_${i}`, name, arguments: args[i] ?? "{}" };
+                send("response.output_item.done", { output_index: index + i, item });
+              });
+            }
+            if (scenario === "failed") {
+              send("response.failed", { response: { id: respId, status: "failed", error: { code: "server_error", message: "fake response.failed" } } });
+            } else {
+              send("response.completed", {
+                response: {
+                  id: respId, status: "completed",
+                  usage: {
+                    input_tokens: inTok, input_tokens_details: { cached_tokens: cached },
+                    output_tokens: outTok, output_tokens_details: { reasoning_tokens: reasoningTok },
+                    total_tokens: inTok! + outTok!,
+                  },
+                },
+              });
+            }
+            controller.close();
+            finish({ aborted: false });
+          } catch {
+            finish({ aborted });
+          }
+        },
+        cancel() {
+          aborted = true;
+          finish({ aborted: true });
+        },
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+    },
+  });
+
+  return {
+    url: `http://127.0.0.1:${server.port}/v1`,
+    port: server.port!,
+    requests,
+    close: async () => { server.stop(true); },
+  };
+}
+
+if (import.meta.main) {
+  const fake = startFakeModelServer({ port: Number(process.env.FAKE_MODEL_PORT ?? 0) });
+  console.log(JSON.stringify({ url: fake.url, port: fake.port }));
+}

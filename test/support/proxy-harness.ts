@@ -1,0 +1,76 @@
+/**
+ * The whole path under test: fake model server ← real Codex binary ← our server, all on
+ * 127.0.0.1. `startProxy` boots one of each; `stop` reaps everything it started.
+ */
+import { startServer, type RunningServer } from "../../src/server.ts";
+import { createCodexHome, type CodexHome } from "./codex-home.ts";
+import { startFakeModelServer, type FakeModelServer } from "./fake-model-server.ts";
+
+export const TEST_KEY = "test-key-0123456789";
+
+export interface ProxyUnderTest {
+  url: string;
+  server: RunningServer;
+  fake: FakeModelServer;
+  home: CodexHome;
+  headers(extra?: Record<string, string>): Record<string, string>;
+  post(path: string, body: unknown, extra?: Record<string, string>): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export async function startProxy(env: Record<string, string> = {}): Promise<ProxyUnderTest> {
+  const fake = startFakeModelServer();
+  const home = createCodexHome(fake.url);
+  const server = await startServer({
+    ...(process.env as Record<string, string>),
+    PORT: "0",
+    PROXY_HOST: "127.0.0.1",
+    PROXY_API_KEY: TEST_KEY,
+    CODEX_HOME: home.path,
+    FAKE_API_KEY: "fake-upstream-key",
+    CODEX_WORKERS: "1",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...env,
+  });
+  const url = `http://127.0.0.1:${server.port}`;
+  const headers = (extra: Record<string, string> = {}) => ({
+    authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json", ...extra,
+  });
+  await waitForReady(url);
+  return {
+    url, server, fake, home, headers,
+    post: (path, body, extra) => fetch(url + path, { method: "POST", headers: headers(extra), body: JSON.stringify(body) }),
+    async stop() {
+      await server.shutdown();
+      await fake.close();
+      home.remove();
+    },
+  };
+}
+
+export async function waitForReady(url: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${url}/readyz`).catch(() => null);
+    if (res?.status === 200) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`proxy at ${url} not ready after ${timeoutMs} ms`);
+}
+
+/** Reads an SSE body into its data payloads (comments dropped), "[DONE]" kept as a string. */
+export async function readSse(response: Response): Promise<{ data: any[]; comments: string[] }> {
+  const text = await response.text();
+  const data: any[] = [];
+  const comments: string[] = [];
+  for (const block of text.split("\n\n")) {
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":")) comments.push(line);
+      else if (line.startsWith("data: ")) {
+        const payload = line.slice(6);
+        data.push(payload === "[DONE]" ? payload : JSON.parse(payload));
+      }
+    }
+  }
+  return { data, comments };
+}
