@@ -11,7 +11,7 @@ import type { CodexBackend } from "./codex/types.ts";
 import { authenticate, KeyRing } from "./http/auth.ts";
 import { errorFor, errorResponse, type RouteMethods } from "./http/error-response.ts";
 import { readJsonBody } from "./http/json-body.ts";
-import { beginRequest, logAccess, requestContext } from "./http/request-context.ts";
+import { beginRequest, elapsedMs, finishRequest, requestContext, type RequestListener } from "./http/request-context.ts";
 import { ApiError, serviceUnavailable, toApiError } from "./openai/errors.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -22,6 +22,8 @@ export interface AppDeps {
   backend: CodexBackend;
   catalog: ModelCatalog;
   logger: Logger;
+  /** Told once per request when it is over (usage log, metrics). */
+  listeners?: RequestListener[];
 }
 
 /** Known paths and their methods, so a wrong method gets 405 rather than 404. */
@@ -50,6 +52,8 @@ export interface ProxyApp {
 
 export function buildApp(deps: AppDeps): ProxyApp {
   const { config, logger } = deps;
+  const listeners = deps.listeners ?? [];
+  const finish = (ctx: Parameters<RequestListener>[0]["ctx"], status: number) => finishRequest(logger, listeners, ctx, status);
   const keys = new KeyRing(config.apiKeys);
   let draining = false;
   const wildcard = config.cors.origins.includes("*");
@@ -57,8 +61,10 @@ export function buildApp(deps: AppDeps): ProxyApp {
   const app = new Elysia()
     .onError(({ code, error, request }) => {
       const apiError = errorFor(code, error, request, ROUTES);
+      const ctx = requestContext(request);
+      if (ctx) ctx.errorCode = apiError.code;
       if (apiError.status >= 500 && !(error instanceof ApiError)) {
-        logger.error({ req_id: requestContext(request)?.id, err: String((error as Error)?.stack ?? error) }, "unhandled error");
+        logger.error({ req_id: ctx?.id, err: String((error as Error)?.stack ?? error) }, "unhandled error");
       }
       return errorResponse(apiError);
     })
@@ -91,7 +97,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
   app
     .use(healthRoutes({ config, backend: deps.backend, isDraining: () => draining }))
     .use(modelRoutes(deps.catalog))
-    .use(chatRoutes(deps));
+    .use(chatRoutes({ ...deps, finish }));
 
   return {
     async fetch(request: Request): Promise<Response> {
@@ -103,7 +109,8 @@ export function buildApp(deps: AppDeps): ProxyApp {
         response = errorResponse(toApiError(error));
       }
       response.headers.set("x-request-id", ctx.id);
-      if (!ctx.streaming) logAccess(logger, ctx, response.status);
+      if (ctx.ttfbMs === null) ctx.ttfbMs = elapsedMs(ctx);
+      if (!ctx.streaming) finish(ctx, response.status);
       return response;
     },
     startDraining() {

@@ -1,9 +1,11 @@
 /**
- * Per-request facts the edge needs (id, start time, caller) kept beside the Request
- * object, and the one access-log line written when the response is really over (for a
- * stream, when its last frame went out).
+ * Per-request facts the edge needs (id, start time, caller, model, usage) kept beside the
+ * Request object, and the single "request finished" moment: for a stream, when its last
+ * frame went out. At that moment the access log line is written and every
+ * RequestListener (usage log, metrics) is told.
  */
 import type { Logger } from "pino";
+import type { TokenUsage } from "../codex/types.ts";
 
 export interface RequestContext {
   id: string;
@@ -12,8 +14,24 @@ export interface RequestContext {
   route: string;
   keyId: string | null;
   streaming: boolean;
-  logged: boolean;
+  /** The model id the client asked for, once known. */
+  model: string | null;
+  /** Token usage Codex reported for this request (summed over choices). */
+  usage: TokenUsage | null;
+  /** Milliseconds from arrival to the first byte of the body (streams) or of the response. */
+  ttfbMs: number | null;
+  /** Error code sent to the client, when the request failed. */
+  errorCode: string | null;
+  finished: boolean;
 }
+
+export interface FinishedRequest {
+  ctx: RequestContext;
+  status: number;
+  durationMs: number;
+}
+
+export type RequestListener = (finished: FinishedRequest) => void;
 
 const contexts = new WeakMap<Request, RequestContext>();
 const VALID_ID = /^[\w.:-]{1,128}$/;
@@ -27,7 +45,11 @@ export function beginRequest(request: Request, route: string): RequestContext {
     route,
     keyId: null,
     streaming: false,
-    logged: false,
+    model: null,
+    usage: null,
+    ttfbMs: null,
+    errorCode: null,
+    finished: false,
   };
   contexts.set(request, ctx);
   return ctx;
@@ -37,16 +59,28 @@ export function requestContext(request: Request): RequestContext | undefined {
   return contexts.get(request);
 }
 
-export function logAccess(logger: Logger, ctx: RequestContext, status: number): void {
-  if (ctx.logged) return;
-  ctx.logged = true;
+export const elapsedMs = (ctx: RequestContext) => Math.round((performance.now() - ctx.startedAt) * 10) / 10;
+
+/** Ends the request exactly once: one access-log line, then the listeners. */
+export function finishRequest(logger: Logger, listeners: readonly RequestListener[], ctx: RequestContext, status: number): void {
+  if (ctx.finished) return;
+  ctx.finished = true;
+  const durationMs = elapsedMs(ctx);
   logger.info(
     {
-      req_id: ctx.id, method: ctx.method, route: ctx.route, status,
-      duration_ms: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
+      req_id: ctx.id, method: ctx.method, route: ctx.route, status, duration_ms: durationMs,
       ...(ctx.keyId ? { key_id: ctx.keyId } : {}),
-      ...(ctx.streaming ? { stream: true } : {}),
+      ...(ctx.model ? { model: ctx.model } : {}),
+      ...(ctx.streaming ? { stream: true, ttfb_ms: ctx.ttfbMs } : {}),
+      ...(ctx.errorCode ? { error_code: ctx.errorCode } : {}),
     },
     "request",
   );
+  for (const listener of listeners) {
+    try {
+      listener({ ctx, status, durationMs });
+    } catch (error) {
+      logger.error({ err: String(error) }, "request listener failed");
+    }
+  }
 }

@@ -7,6 +7,8 @@ export interface SseOptions {
   frames: AsyncIterator<string>;
   keepaliveMs: number;
   headers?: Record<string, string>;
+  /** The first frame (not a keepalive) is about to be written. */
+  onFirstWrite?(): void;
   /** The client went away before the stream ended. */
   onCancel(): void;
   /** The stream is over, whichever way it ended. */
@@ -53,9 +55,14 @@ export function sseResponse(options: SseOptions): Response {
         }, tick);
       }
       try {
+        let first = true;
         for (;;) {
           const next = await options.frames.next();
           if (next.done || cancelled) break;
+          if (first) {
+            first = false;
+            options.onFirstWrite?.();
+          }
           write(next.value);
         }
       } catch {

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { Config } from "../config/env.ts";
 import type { ModelCatalog } from "../config/models.ts";
 import type { CodexBackend } from "../codex/types.ts";
-import { logAccess, requestContext } from "../http/request-context.ts";
+import { elapsedMs, requestContext, type RequestContext } from "../http/request-context.ts";
 import { keepaliveFor, sseResponse } from "../http/sse.ts";
 import { planChat, type ChatRequestBody } from "../openai/chat-request.ts";
 import { randomId } from "../openai/ids.ts";
@@ -11,6 +11,7 @@ import { runtime } from "../runtime/index.ts";
 import { chatFrames, completeChat, startChatStream } from "../services/chat-completions.ts";
 import { clientClosed, TurnDeadline } from "../services/turn-deadline.ts";
 import type { Logger } from "pino";
+import type { TokenUsage } from "../codex/types.ts";
 
 const Nullable = <T extends Parameters<typeof t.Optional>[0]>(schema: T) => t.Optional(t.Union([schema, t.Null()]));
 const Open = { additionalProperties: true } as const;
@@ -37,21 +38,25 @@ export interface ChatDeps {
   catalog: ModelCatalog;
   backend: CodexBackend;
   logger: Logger;
+  finish(ctx: RequestContext, status: number): void;
 }
 
-export function chatRoutes({ config, catalog, backend, logger }: ChatDeps) {
+export function chatRoutes({ config, catalog, backend, finish }: ChatDeps) {
   return new Elysia({ name: "chat" })
     .head("/v1/chat/completions", () => new Response(null, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } }))
     .post(
       "/v1/chat/completions",
       async ({ body, request }) => {
         const plan = planChat(body as ChatRequestBody, catalog, config.defaultInstructions);
+        const ctx = requestContext(request);
+        if (ctx) ctx.model = plan.requestedModel;
+        const reportUsage = (usage: TokenUsage) => ctx && (ctx.usage = usage);
         const meta = { id: randomId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model: plan.requestedModel };
         const deadline = new TurnDeadline({ idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal });
         if (!plan.stream) {
           runtime.keepRequestAlive(request);
           try {
-            return await completeChat(backend, plan, meta, deadline);
+            return await completeChat(backend, plan, meta, deadline, reportUsage);
           } finally {
             deadline.dispose();
           }
@@ -61,13 +66,13 @@ export function chatRoutes({ config, catalog, backend, logger }: ChatDeps) {
           deadline.dispose();
           throw error;
         });
-        const ctx = requestContext(request);
         if (ctx) ctx.streaming = true;
         return sseResponse({
-          frames: chatFrames(events, first, plan, meta, deadline),
+          frames: chatFrames(events, first, plan, meta, deadline, reportUsage),
           keepaliveMs,
+          onFirstWrite: () => ctx && (ctx.ttfbMs = elapsedMs(ctx)),
           onCancel: () => deadline.abort(clientClosed()),
-          onEnd: () => ctx && logAccess(logger, ctx, 200),
+          onEnd: () => ctx && finish(ctx, 200),
         });
       },
       { body: ChatBody },

@@ -2,7 +2,7 @@
  * Runs a planned chat request against the Codex backend and renders it as a
  * `chat.completion` object or a stream of `chat.completion.chunk` frames.
  */
-import type { CodexBackend, TurnEvent } from "../codex/types.ts";
+import type { CodexBackend, TokenUsage, TurnEvent } from "../codex/types.ts";
 import {
   applyEvent, chatCompletion, ChunkEncoder, DONE_FRAME, emptyChoice, errorFrame,
   type ChoiceResult, type CompletionMeta,
@@ -26,9 +26,15 @@ async function runChoice(backend: CodexBackend, plan: ChatPlan, deadline: TurnDe
   return choice;
 }
 
-export async function completeChat(backend: CodexBackend, plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline) {
+export type UsageReporter = (usage: TokenUsage) => void;
+
+export async function completeChat(
+  backend: CodexBackend, plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
+) {
   const choice = await runChoice(backend, plan, deadline);
-  return chatCompletion(meta, [choice], choice.usage ?? ZERO_USAGE);
+  const usage = choice.usage ?? ZERO_USAGE;
+  reportUsage(usage);
+  return chatCompletion(meta, [choice], usage);
 }
 
 /**
@@ -52,7 +58,7 @@ export async function startChatStream(
 
 export async function* chatFrames(
   events: AsyncIterator<TurnEvent>, first: Promise<IteratorResult<TurnEvent>>,
-  plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline,
+  plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
 ): AsyncGenerator<string> {
   const encoder = new ChunkEncoder(meta, plan.includeUsage);
   const choice = emptyChoice();
@@ -73,6 +79,7 @@ export async function* chatFrames(
       if (stop) break;
       next = await events.next();
     }
+    if (choice.usage) reportUsage(choice.usage);
     yield encoder.finish(0, choice.finishReason);
     if (plan.includeUsage) yield encoder.usage(choice.usage ?? ZERO_USAGE);
   } catch (error) {
