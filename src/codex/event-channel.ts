@@ -23,10 +23,6 @@ export class EventChannel<T> implements AsyncIterable<T> {
     this.#finish(error);
   }
 
-  get finished(): boolean {
-    return this.#done;
-  }
-
   #finish(error: unknown): void {
     if (this.#done) return;
     this.#done = true;

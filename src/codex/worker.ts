@@ -38,6 +38,8 @@ interface ActiveTurn {
   channel: EventChannel<TurnEvent>;
   turnId: string | null;
   sawToolCall: boolean;
+  /** Codex reported turn/completed (in any status): nothing left to interrupt. */
+  completed: boolean;
   done: Promise<void>;
   markDone(): void;
 }
@@ -132,7 +134,7 @@ export class CodexWorker {
       threadId = started.thread.id as string;
       let markDone!: () => void;
       const done = new Promise<void>((r) => (markDone = r));
-      turn = { channel: new EventChannel<TurnEvent>(), turnId: null, sawToolCall: false, done, markDone };
+      turn = { channel: new EventChannel<TurnEvent>(), turnId: null, sawToolCall: false, completed: false, done, markDone };
       this.#turns.set(threadId, turn);
       if (signal.aborted) throw signal.reason;
       if (request.history.length) await rpc.request("thread/inject_items", { threadId, items: request.history });
@@ -160,7 +162,7 @@ export class CodexWorker {
   async #release(threadId: string, turn: ActiveTurn | null): Promise<void> {
     const rpc = this.#rpc;
     if (rpc && !rpc.closed) {
-      if (turn && !turn.channel.finished && turn.turnId) {
+      if (turn && !turn.completed && turn.turnId) {
         await rpc.request("turn/interrupt", { threadId, turnId: turn.turnId }).catch(() => {});
         await Promise.race([turn.done, new Promise((r) => setTimeout(r, 2_000))]);
       }
@@ -207,6 +209,7 @@ export class CodexWorker {
         if (turn.sawToolCall) turn.channel.push({ type: "tool_calls_complete" });
         break;
       case "turn/completed": {
+        turn.completed = true;
         const status = params.turn?.status;
         if (status === "failed") turn.channel.fail(mapCodexError(params.turn.error));
         else turn.channel.end();

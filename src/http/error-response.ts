@@ -35,6 +35,9 @@ export type RouteMethods = ReadonlyMap<string, readonly string[]>;
 
 export function errorFor(code: string | number, error: unknown, request: Request, routes: RouteMethods): ApiError {
   if (error instanceof ApiError) return error;
+  // Elysia wraps whatever the body parser threw (our 413 / invalid JSON) in a ParseError.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause instanceof ApiError) return cause;
   switch (code) {
     case "VALIDATION":
       return validationError(error);

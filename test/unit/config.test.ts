@@ -1,0 +1,52 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "../../src/config/env.ts";
+
+const load = (env: Record<string, string>) => loadConfig(env, "/srv/app", "/opt/codex");
+
+describe("config", () => {
+  test("defaults: loopback on 11435, prod aliases, read-only sandbox, private CODEX_HOME", () => {
+    const c = load({});
+    expect(c.port).toBe(11435);
+    expect(c.host).toBe("127.0.0.1");
+    expect(c.env).toBe("prod");
+    expect(c.codex.sandboxMode).toBe("read-only");
+    expect(c.codex.home).toBe("/srv/app/.codex-api");
+    expect(c.codex.bin).toBe("/opt/codex");
+    expect(c.authDisabled).toBe(true);
+    expect(c.sse.keepaliveMs).toBeLessThanOrEqual(15_000);
+  });
+
+  test("several comma-separated keys", () => {
+    const c = load({ PROXY_API_KEY: " a-key , b-key ,," });
+    expect(c.apiKeys).toEqual(["a-key", "b-key"]);
+    expect(c.authDisabled).toBe(false);
+  });
+
+  test("refuses to serve without a key on a non-loopback address", () => {
+    expect(() => load({ PROXY_HOST: "0.0.0.0" })).toThrow(ConfigError);
+    expect(() => load({ PROXY_HOST: "0.0.0.0" })).toThrow(/PROXY_API_KEY/);
+    expect(load({ PROXY_HOST: "0.0.0.0", PROXY_API_KEY: "k" }).host).toBe("0.0.0.0");
+  });
+
+  test("a bad value names the variable", () => {
+    expect(() => load({ PORT: "eighty" })).toThrow(/PORT/);
+    expect(() => load({ PROXY_ENV: "staging" })).toThrow(/PROXY_ENV/);
+    expect(() => load({ PROXY_SANDBOX_MODE: "yolo" })).toThrow(/PROXY_SANDBOX_MODE/);
+    expect(() => load({ CODEX_WORKERS: "0" })).toThrow(/CODEX_WORKERS/);
+    expect(() => load({ PROXY_SSE_KEEPALIVE_MS: "60000" })).toThrow(/PROXY_SSE_KEEPALIVE_MS/);
+  });
+
+  test("booleans and numbers are converted", () => {
+    const c = load({ PROXY_PROTECT_MODELS: "true", PROXY_ENABLE_CORS: "false", PORT: "8080", CODEX_WORKERS: "3" });
+    expect(c.protectModels).toBe(true);
+    expect(c.cors.enabled).toBe(false);
+    expect(c.port).toBe(8080);
+    expect(c.codex.workers).toBe(3);
+  });
+
+  test("the config is frozen", () => {
+    const c = load({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.codex)).toBe(true);
+  });
+});

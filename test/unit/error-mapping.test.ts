@@ -1,0 +1,45 @@
+import { describe, expect, test } from "bun:test";
+import { mapCodexError } from "../../src/codex/error-mapping.ts";
+
+describe("codexErrorInfo → OpenAI error", () => {
+  test("upstream 429 after retries → 429 rate_limit_error with retry-after", () => {
+    const e = mapCodexError({ message: "exceeded retry limit, last status: 429 Too Many Requests", codexErrorInfo: { responseTooManyFailedAttempts: { httpStatusCode: 429 } } });
+    expect([e.status, e.type, e.code]).toEqual([429, "rate_limit_error", "upstream_rate_limited"]);
+    expect(e.headers["retry-after"]).toBeDefined();
+  });
+
+  test("upstream 500 → 502 without the generic 'high demand' text", () => {
+    const e = mapCodexError({ message: "We’re currently experiencing high demand, which may cause temporary errors.", codexErrorInfo: "internalServerError" });
+    expect([e.status, e.type, e.code]).toEqual([502, "server_error", "upstream_error"]);
+    expect(e.message).not.toContain("high demand");
+  });
+
+  test("upstream 400 → 400 carrying only the upstream error.message, never retried", () => {
+    const body = JSON.stringify({ error: { message: "fake bad request", type: "invalid_request_error", code: "invalid_request" } });
+    const e = mapCodexError({ message: body, codexErrorInfo: "other" });
+    expect([e.status, e.type, e.message]).toEqual([400, "invalid_request_error", "fake bad request"]);
+    expect(e.headers["x-should-retry"]).toBe("false");
+  });
+
+  test("context window → 400 context_length_exceeded on messages", () => {
+    const e = mapCodexError({ message: "too long", codexErrorInfo: "contextWindowExceeded" });
+    expect([e.status, e.code, e.param]).toEqual([400, "context_length_exceeded", "messages"]);
+  });
+
+  test("not logged in → 502 that tells the operator, not a 401 that blames the client's key", () => {
+    const e = mapCodexError({ message: "401", codexErrorInfo: "unauthorized" });
+    expect([e.status, e.code]).toEqual([502, "upstream_unauthorized"]);
+    expect(e.headers["x-should-retry"]).toBe("false");
+  });
+
+  test("a dropped stream (response.failed) → 502 with Codex's message", () => {
+    const e = mapCodexError({ message: "stream disconnected before completion: fake response.failed", codexErrorInfo: "other" });
+    expect([e.status, e.type]).toEqual([502, "server_error"]);
+    expect(e.message).toContain("stream disconnected");
+  });
+
+  test("quota exhausted → 429 insufficient_quota that clients should not retry", () => {
+    const e = mapCodexError({ message: "limit", codexErrorInfo: "usageLimitExceeded" });
+    expect([e.status, e.code, e.headers["x-should-retry"]]).toEqual([429, "insufficient_quota", "false"]);
+  });
+});
