@@ -9,13 +9,24 @@ import type { Config } from "./config/env.ts";
 import type { ModelCatalog } from "./config/models.ts";
 import type { CodexBackend } from "./codex/types.ts";
 import { authenticate, KeyRing } from "./http/auth.ts";
+import { ConcurrencyGuard } from "./http/concurrency-guard.ts";
 import { errorFor, errorResponse, type RouteMethods } from "./http/error-response.ts";
 import { readJsonBody } from "./http/json-body.ts";
+import { isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
 import { beginRequest, elapsedMs, finishRequest, requestContext, type RequestListener } from "./http/request-context.ts";
 import { ApiError, serviceUnavailable, toApiError } from "./openai/errors.ts";
 import { chatRoutes } from "./routes/chat.ts";
+import { completionsRoutes } from "./routes/completions.ts";
+import { responsesRoutes } from "./routes/responses.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
+import { testEndpointRoutes } from "./routes/test-endpoints.ts";
+import { runtime } from "./runtime/index.ts";
+import type { ProxyMetrics } from "./telemetry/metrics.ts";
+import { usageRoutes } from "./routes/usage.ts";
+import { redactSecrets } from "./telemetry/redact.ts";
+import { UsageStore } from "./telemetry/usage-store.ts";
 
 export interface AppDeps {
   config: Config;
@@ -24,21 +35,31 @@ export interface AppDeps {
   logger: Logger;
   /** Told once per request when it is over (usage log, metrics). */
   listeners?: RequestListener[];
+  /** Serves /metrics (PROXY_ENABLE_METRICS) and hears from the stream guard and rate limiter. */
+  metrics?: ProxyMetrics;
+  /** The peer address of a request (default: the runtime's); loopback checks use it. */
+  clientAddress?(request: Request): string | null;
+  /** Serves /v1/usage; without one the endpoints answer from an empty store. */
+  usage?: UsageStore;
 }
 
 /** Known paths and their methods, so a wrong method gets 405 rather than 404. */
 const ROUTES: RouteMethods = new Map([
   ["/v1/chat/completions", ["POST", "HEAD", "OPTIONS"]],
+  ["/v1/completions", ["POST", "HEAD", "OPTIONS"]],
   ["/v1/models", ["GET", "HEAD", "OPTIONS"]],
   ["/healthz", ["GET"]],
   ["/readyz", ["GET"]],
   ["/livez", ["GET"]],
+  ["/v1/usage", ["GET", "OPTIONS"]],
+  ["/v1/usage/raw", ["GET", "OPTIONS"]],
 ]);
 
 /** Paths that always need the bearer key (models only with PROXY_PROTECT_MODELS). */
 function needsKey(path: string, method: string, config: Config): boolean {
   if (method === "OPTIONS" || method === "HEAD") return false;
   if (path.startsWith("/v1/models")) return config.protectModels;
+  if (path.startsWith("/v1/usage")) return !config.telemetry.usageAllowUnauth;
   return path.startsWith("/v1/");
 }
 
@@ -48,19 +69,40 @@ export interface ProxyApp {
   /** Stop taking new work (503) while open streams drain. */
   startDraining(): void;
   isDraining(): boolean;
+  /** Requests begun and not yet finished (a stream finishes with its last frame). */
+  inFlight(): number;
+  /** Ends every open stream's turn with `reason` (it gets one error frame, then [DONE]). */
+  endStreams(reason: () => ApiError): number;
 }
 
 export function buildApp(deps: AppDeps): ProxyApp {
   const { config, logger } = deps;
-  const listeners = deps.listeners ?? [];
+  const metrics = deps.metrics ?? null;
+  const clientAddress = deps.clientAddress ?? runtime.clientAddress;
+  const streams = new ConcurrencyGuard({
+    limit: config.sseMaxConcurrency, logger, exposeHeaders: config.testEndpoints,
+    onChange: (active) => metrics?.streamsOpen(active), onReject: () => metrics?.guardRejected(),
+  });
+  const limiter = config.rateLimit.enabled
+    ? new RateLimiter({ windowMs: config.rateLimit.windowMs, max: config.rateLimit.max, onLimited: () => metrics?.rateLimited() })
+    : null;
+  let inFlight = 0;
+  // The request's single finish point gives back its stream slot, whichever way it ended.
+  const settle: RequestListener = ({ ctx }) => {
+    inFlight--;
+    streams.release(ctx);
+  };
+  const listeners = [settle, ...(deps.listeners ?? [])];
   const finish = (ctx: Parameters<RequestListener>[0]["ctx"], status: number) => finishRequest(logger, listeners, ctx, status);
   const keys = new KeyRing(config.apiKeys);
+  // With PROXY_ENABLE_RESPONSES=false /v1/responses is unknown: 404, not 405.
+  const routes: RouteMethods = config.enableResponses ? new Map([...ROUTES, ["/v1/responses", ["POST", "HEAD", "OPTIONS"]]]) : ROUTES;
   let draining = false;
   const wildcard = config.cors.origins.includes("*");
 
   const app = new Elysia()
     .onError(({ code, error, request }) => {
-      const apiError = errorFor(code, error, request, ROUTES);
+      const apiError = errorFor(code, error, request, routes);
       const ctx = requestContext(request);
       if (ctx) ctx.errorCode = apiError.code;
       if (apiError.status >= 500 && !(error instanceof ApiError)) {
@@ -68,7 +110,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
       }
       return errorResponse(apiError);
     })
-    .onRequest(({ request }) => {
+    .onRequest(({ request, set }) => {
       const path = new URL(request.url).pathname;
       if (draining && path.startsWith("/v1/") && request.method !== "OPTIONS") {
         throw serviceUnavailable("The server is shutting down.", "server_shutting_down");
@@ -78,8 +120,20 @@ export function buildApp(deps: AppDeps): ProxyApp {
         const ctx = requestContext(request);
         if (ctx) ctx.keyId = KeyRing.fingerprint(key);
       }
+      if (limiter && isTurnRoute(request.method, path)) {
+        // Keyed by the authenticated key; by peer address only when auth is off.
+        const keyId = requestContext(request)?.keyId;
+        Object.assign(set.headers, limiter.enforce(keyId ? `key:${keyId}` : `ip:${clientAddress(request) ?? "unknown"}`));
+      }
     })
-    .onParse(({ request }) => readJsonBody(request, config.maxBodyBytes));
+    .onParse(async ({ request }) => {
+      // The test endpoints take no body.
+      if (requestContext(request)?.route.startsWith("/__test/")) return {};
+      const body = await readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs);
+      // Dev-only (PROXY_LOG_BODIES with PROXY_ENV=dev): bodies carry prompts, never logged otherwise.
+      if (config.telemetry.logBodies) logger.info({ req_id: requestContext(request)?.id, body: redactSecrets(body) }, "request body");
+      return body;
+    });
 
   if (config.cors.enabled) {
     app.use(cors({
@@ -89,7 +143,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
       allowedHeaders: ["Authorization", "Content-Type", "Accept", "X-Request-Id", "X-No-Keepalive", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta",
         "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime",
         "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count", "X-Stainless-Timeout"],
-      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "X-RateLimit-Limit-Requests", "X-RateLimit-Remaining-Requests", "X-RateLimit-Reset-Requests"],
       maxAge: 600,
     }));
   }
@@ -97,11 +151,22 @@ export function buildApp(deps: AppDeps): ProxyApp {
   app
     .use(healthRoutes({ config, backend: deps.backend, isDraining: () => draining }))
     .use(modelRoutes(deps.catalog))
-    .use(chatRoutes({ ...deps, finish }));
+    .use(chatRoutes({ ...deps, finish, streams }))
+    .use(completionsRoutes({ ...deps, finish, streams }))
+    .use(usageRoutes(deps.usage ?? new UsageStore()));
+
+  if (config.enableResponses) app.use(responsesRoutes({ ...deps, finish, streams }));
+  if (config.testEndpoints) app.use(testEndpointRoutes({ guard: streams, keys, authDisabled: config.authDisabled, clientAddress }));
+  if (metrics && config.metrics.enabled) {
+    app.use(metricsRoutes({
+      metrics, token: config.metrics.token, apiKeys: config.apiKeys, allowLoopback: config.metrics.allowLoopback, clientAddress,
+    }));
+  }
 
   return {
     async fetch(request: Request): Promise<Response> {
       const ctx = beginRequest(request, new URL(request.url).pathname);
+      inFlight++;
       let response: Response;
       try {
         response = await app.handle(request);
@@ -117,5 +182,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
       draining = true;
     },
     isDraining: () => draining,
+    inFlight: () => inFlight,
+    endStreams: (reason) => streams.endAll(reason),
   };
 }

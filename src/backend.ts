@@ -1,8 +1,8 @@
 /**
  * Assembles the Codex backend from the config: prepares CODEX_HOME (workspace directory,
- * static model catalogue) and starts the worker pool.
+ * static model catalogue) and starts the worker pool. A CODEX_HOME that cannot be written
+ * does not stop the server: the pool retries before each launch and requests get a typed 503.
  */
-import { mkdirSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Config } from "./config/env.ts";
 import { prepareWorkspace, workerCommand, workerEnv, writeModelCatalog } from "./codex/launch.ts";
@@ -17,8 +17,6 @@ export interface BackendOptions {
 
 export async function createCodexBackend(config: Config, logger: Logger, options: BackendOptions): Promise<CodexWorkerPool> {
   const { codex } = config;
-  mkdirSync(codex.home, { recursive: true });
-  const cwd = prepareWorkspace(codex.home);
   const env = workerEnv(options.env, codex.home);
   const catalog = await writeModelCatalog(codex.bin, codex.home, env).catch(() => null);
   if (!catalog) logger.warn({ bin: codex.bin }, "could not build the static model catalogue; using Codex's bundled one");
@@ -30,14 +28,15 @@ export async function createCodexBackend(config: Config, logger: Logger, options
     queueTimeoutMs: 10_000,
     models: catalog?.models ?? [],
     logger,
+    prepare: () => prepareWorkspace(codex.home),
     worker: {
       command: workerCommand({ bin: codex.bin, home: codex.home, sandboxMode: codex.sandboxMode, forceProvider: codex.forceProvider, catalogPath: catalog?.path ?? null }),
       env,
-      cwd,
       sandboxMode: codex.sandboxMode,
       startupTimeoutMs: codex.startupTimeoutMs,
       clientVersion: VERSION,
       onTraffic: options.onTraffic,
+      liveness: codex.liveness,
     },
   });
   pool.start();

@@ -33,6 +33,11 @@ function upstreamMessage(message: string): string | null {
   }
 }
 
+/** Client-facing text must not reveal where things live on this host (CODEX_HOME, binaries). */
+export function withoutPaths(text: string): string {
+  return text.replace(/(?<![\w:/\\])(?:[A-Za-z]:)?(?:[\\/][^\s\\/:'"`]+){2,}[\\/]?/g, "<path>");
+}
+
 export function mapCodexError(error: CodexTurnError | null | undefined): ApiError {
   const info = error?.codexErrorInfo ?? "other";
   const kind = typeof info === "string" ? info : Object.keys(info as object)[0] ?? "other";
@@ -96,9 +101,11 @@ export function mapCodexError(error: CodexTurnError | null | undefined): ApiErro
         message: "The model provider returned a server error.",
       });
   }
+  // A provider whose `env_key` variable is unset: Codex fails the turn at once, as "other".
+  if (/^Missing environment variable/i.test(message)) return mapCodexError({ codexErrorInfo: "unauthorized" });
   const upstream = upstreamMessage(message);
   if (upstream !== null) {
     return new ApiError({ status: 400, type: "invalid_request_error", code: "upstream_bad_request", message: upstream, headers: NO_RETRY });
   }
-  return new ApiError({ status: 502, type: "server_error", code: "codex_error", message: `Codex turn failed: ${message}` });
+  return new ApiError({ status: 502, type: "server_error", code: "codex_error", message: `Codex turn failed: ${withoutPaths(message)}` });
 }

@@ -3,7 +3,7 @@
  * `-c` (the model provider and auth stay in CODEX_HOME/config.toml), a neutral working
  * directory, and the static model catalogue that exposes client tools as plain functions.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { CodexModelInfo } from "../config/models.ts";
 import { runtime } from "../runtime/index.ts";
@@ -66,16 +66,27 @@ export function prepareWorkspace(home: string): string {
   return dir;
 }
 
-/** Default binary: the native Codex shipped in the pinned npm package. */
-export function defaultCodexBin(startDirs: string[]): string {
+const isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+
+/**
+ * Default binary when CODEX_BIN is unset: a Codex installed beside the running executable
+ * (`<dir>/codex/bin/codex` — the layout of the container image and of scripts/install.sh,
+ * which is what a compiled binary finds), else the native Codex of the pinned npm package
+ * in a node_modules above one of `searchFrom`, else `codex` on the PATH.
+ */
+export function defaultCodexBin(executable: string, searchFrom: string[]): string {
+  const beside = dirname(executable);
+  for (const candidate of [join(beside, "codex", "bin", "codex"), join(beside, "codex")]) {
+    if (isFile(candidate)) return candidate;
+  }
   const arch = process.arch === "arm64" ? "arm64" : "x64";
   const triple = process.arch === "arm64" ? "aarch64-unknown-linux-musl" : "x86_64-unknown-linux-musl";
   const relative = join("node_modules", "@openai", `codex-linux-${arch}`, "vendor", triple, "bin", "codex");
-  for (const start of startDirs) {
+  for (const start of [...searchFrom, beside]) {
     let dir = start;
     for (;;) {
       const candidate = join(dir, relative);
-      if (existsSync(candidate)) return candidate;
+      if (isFile(candidate)) return candidate;
       const parent = dirname(dir);
       if (parent === dir) break;
       dir = parent;

@@ -1,11 +1,13 @@
 /**
  * A pool of long-lived Codex workers: routes each turn to the least-loaded ready worker
- * under its cap, queues briefly when all are full, and restarts any worker that exits,
- * with exponential backoff and no upper bound on attempts.
+ * under its cap, queues briefly when all are full, and restarts any worker that exits (or
+ * that its liveness probe killed), with exponential backoff and no upper bound on attempts.
+ * While every slot's last launch failed, requests fail at once with the reason.
  */
 import type { Logger } from "pino";
 import type { CodexModelInfo } from "../config/models.ts";
 import { ApiError } from "../openai/errors.ts";
+import { codexUnavailable, type LaunchStage } from "./start-failure.ts";
 import { CodexWorker, type WorkerOptions } from "./worker.ts";
 import type { BackendHealth, CodexBackend, TurnEvent, TurnRequest } from "./types.ts";
 
@@ -16,9 +18,14 @@ export interface PoolOptions {
   backoffMaxMs: number;
   /** How long a request may wait for a free slot before it gets a 503. */
   queueTimeoutMs: number;
-  worker: Omit<WorkerOptions, "logger">;
+  worker: Omit<WorkerOptions, "logger" | "cwd">;
   models: CodexModelInfo[];
   logger: Logger;
+  /**
+   * Runs before every launch, so a CODEX_HOME that was unwritable at boot heals once fixed:
+   * creates what the worker needs and returns its working directory. A throw fails the launch.
+   */
+  prepare(): string;
 }
 
 const notReady = () =>
@@ -40,6 +47,8 @@ export class CodexWorkerPool implements CodexBackend {
   #waiters: Array<() => void> = [];
   #readyWaiters: Array<() => void> = [];
   #restarts = 0;
+  /** Per slot: why its last launch failed (null once a worker started there). */
+  #failures: (ApiError | null)[];
   #closing = false;
   #models: CodexModelInfo[];
   #nextId = 0;
@@ -47,6 +56,7 @@ export class CodexWorkerPool implements CodexBackend {
   constructor(private readonly options: PoolOptions) {
     this.#models = options.models;
     this.#workers = new Array(options.size).fill(null);
+    this.#failures = new Array(options.size).fill(null);
   }
 
   /** Starts every worker in the background; use `whenReady` to wait for the first. */
@@ -57,7 +67,14 @@ export class CodexWorkerPool implements CodexBackend {
   async #launch(slot: number, attempt: number): Promise<void> {
     if (this.#closing) return;
     const logger = this.options.logger;
-    const worker = new CodexWorker(this.#nextId++, { ...this.options.worker, logger });
+    let cwd: string;
+    try {
+      cwd = this.options.prepare();
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, "cannot prepare CODEX_HOME for a codex worker");
+      return this.#launchFailed(slot, attempt, "prepare", error);
+    }
+    const worker = new CodexWorker(this.#nextId++, { ...this.options.worker, cwd, logger });
     const startedAt = Date.now();
     this.#live.add(worker);
     void worker.exited.then(() => this.#live.delete(worker));
@@ -66,9 +83,10 @@ export class CodexWorkerPool implements CodexBackend {
     } catch (error) {
       logger.error({ worker: worker.id, err: (error as Error).message }, "codex worker failed to start");
       await worker.stop(0);
-      return this.#scheduleRestart(slot, attempt + 1);
+      return this.#launchFailed(slot, attempt, "start", error);
     }
     if (this.#closing) return void worker.stop();
+    this.#failures[slot] = null;
     this.#workers[slot] = worker;
     this.#wake();
     for (const resolve of this.#readyWaiters.splice(0)) resolve();
@@ -82,11 +100,20 @@ export class CodexWorkerPool implements CodexBackend {
     });
   }
 
+  #launchFailed(slot: number, attempt: number, stage: LaunchStage, error: unknown): Promise<void> {
+    this.#failures[slot] = codexUnavailable(stage, error, this.#backoff(attempt + 1));
+    return this.#scheduleRestart(slot, attempt + 1);
+  }
+
+  #backoff(attempt: number): number {
+    if (attempt === 0) return 0;
+    return Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** Math.max(0, attempt - 1));
+  }
+
   async #scheduleRestart(slot: number, attempt: number): Promise<void> {
     if (this.#closing) return;
     this.#restarts++;
-    const delay = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** Math.max(0, attempt - 1));
-    await new Promise((r) => setTimeout(r, attempt === 0 ? 0 : delay));
+    await new Promise((r) => setTimeout(r, this.#backoff(attempt)));
     return this.#launch(slot, attempt);
   }
 
@@ -108,6 +135,9 @@ export class CodexWorkerPool implements CodexBackend {
     for (;;) {
       const worker = this.#pick();
       if (worker) return worker;
+      // Every slot failed its last launch: no worker is coming until the operator acts.
+      const failure = this.#failures[0];
+      if (failure && this.#failures.every(Boolean) && !this.health().ready) throw failure;
       if (!this.health().ready && this.#workers.every((w) => !w)) {
         // No worker at all: wait for a restart, but not past the queue timeout.
         if (Date.now() >= deadline) throw notReady();
@@ -153,6 +183,12 @@ export class CodexWorkerPool implements CodexBackend {
 
   models(): CodexModelInfo[] {
     return this.#models;
+  }
+
+  /** Threads the ready app-servers still hold in memory (`thread/loaded/list`), for leak checks. */
+  async loadedThreads(): Promise<string[]> {
+    const lists = await Promise.all(this.workers().filter((w) => w.ready).map((w) => w.loadedThreads()));
+    return lists.flat();
   }
 
   /** Live workers, for fault tests and leak checks. */

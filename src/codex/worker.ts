@@ -5,10 +5,12 @@
 import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
-import { mapCodexError } from "./error-mapping.ts";
+import { mapCodexError, withoutPaths } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
 import type { CodexModelInfo } from "../config/models.ts";
+import { ClientToolCalls, NOT_RUN_HERE } from "./client-tool-calls.ts";
+import { LivenessProbe, loginMissing, type LivenessOptions } from "./liveness.ts";
 import type { TurnEvent, TurnRequest } from "./types.ts";
 
 export interface WorkerOptions {
@@ -20,10 +22,21 @@ export interface WorkerOptions {
   clientVersion: string;
   logger: Logger;
   onTraffic?: (direction: "in" | "out", line: string) => void;
+  /** Periodic probe that kills a worker which stops answering (absent: no probe). */
+  liveness?: LivenessOptions;
 }
 
 export const workerExited = () =>
   new ApiError({ status: 502, type: "server_error", code: "worker_exited", message: "The Codex worker exited during the request." });
+
+export const workerUnresponsive = () =>
+  new ApiError({
+    status: 502, type: "server_error", code: "worker_unresponsive",
+    message: "The Codex worker stopped responding and was restarted; retry the request.",
+  });
+
+/** Codex has no credentials: retrying cannot help until the operator logs it in. */
+const notLoggedIn = () => mapCodexError({ codexErrorInfo: "unauthorized" });
 
 const OPTED_OUT_NOTIFICATIONS = [
   "item/started",
@@ -37,9 +50,9 @@ const OPTED_OUT_NOTIFICATIONS = [
 interface ActiveTurn {
   channel: EventChannel<TurnEvent>;
   turnId: string | null;
-  sawToolCall: boolean;
   /** Codex reported turn/completed (in any status): nothing left to interrupt. */
   completed: boolean;
+  tools: ClientToolCalls;
   done: Promise<void>;
   markDone(): void;
 }
@@ -50,6 +63,10 @@ export class CodexWorker {
   #turns = new Map<string, ActiveTurn>();
   #inFlight = 0;
   #ready = false;
+  #liveness: LivenessProbe | null = null;
+  #loginMissing = false;
+  /** Why in-flight turns fail when the process goes (set when we kill a hung worker). */
+  #exitReason: () => ApiError = workerExited;
   readonly exited: Promise<number | null>;
   #resolveExited!: (code: number | null) => void;
 
@@ -83,23 +100,51 @@ export class CodexWorker {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("codex app-server handshake timed out")), this.options.startupTimeoutMs);
     });
+    const rpc = this.#rpc;
+    const handshake = async () => {
+      await rpc.request("initialize", {
+        clientInfo: { name: "codex_completions_api", title: "codex-completions-api", version: this.options.clientVersion },
+        capabilities: { experimentalApi: true, optOutNotificationMethods: OPTED_OUT_NOTIFICATIONS },
+      });
+      rpc.notify("initialized");
+      return rpc.request("account/read", {}).catch(() => null);
+    };
     try {
-      await Promise.race([
-        this.#rpc.request("initialize", {
-          clientInfo: { name: "codex_completions_api", title: "codex-completions-api", version: this.options.clientVersion },
-          capabilities: { experimentalApi: true, optOutNotificationMethods: OPTED_OUT_NOTIFICATIONS },
-        }),
-        timeout,
-      ]);
+      this.#noteAccount(await Promise.race([handshake(), timeout]));
     } catch (error) {
       child.kill("SIGKILL");
       throw error;
     } finally {
       clearTimeout(timer);
     }
-    this.#rpc.notify("initialized");
     this.#ready = true;
     logger.info({ worker: this.id, pid: child.pid }, "codex worker ready");
+    this.#startLiveness(rpc);
+  }
+
+  #startLiveness(rpc: JsonRpcConnection): void {
+    if (!this.options.liveness) return;
+    this.#liveness = new LivenessProbe(() => rpc.request("account/read", {}), this.options.liveness, {
+      onAnswer: (result) => this.#noteAccount(result),
+      onUnresponsive: () => {
+        this.options.logger.error(
+          { worker: this.id, pid: this.pid, timeout_ms: this.options.liveness?.timeoutMs }, "codex worker stopped responding; killing it",
+        );
+        this.#ready = false;
+        this.#exitReason = workerUnresponsive;
+        this.#child?.kill("SIGKILL");
+      },
+    });
+    this.#liveness.start();
+  }
+
+  /** Tracks whether Codex has credentials (an `account/read` answer). */
+  #noteAccount(result: unknown): void {
+    const missing = loginMissing(result, this.options.env);
+    if (missing && !this.#loginMissing) {
+      this.options.logger.error({ worker: this.id }, "Codex is not logged in (see README: CODEX_HOME); requests fail with 502 upstream_unauthorized");
+    }
+    this.#loginMissing = missing;
   }
 
   async listModels(): Promise<CodexModelInfo[]> {
@@ -116,6 +161,7 @@ export class CodexWorker {
   async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent> {
     const rpc = this.#rpc;
     if (!rpc || !this.#ready) throw workerExited();
+    if (this.#loginMissing) throw notLoggedIn();
     this.#inFlight++;
     let threadId: string | null = null;
     let turn: ActiveTurn | null = null;
@@ -134,7 +180,10 @@ export class CodexWorker {
       threadId = started.thread.id as string;
       let markDone!: () => void;
       const done = new Promise<void>((r) => (markDone = r));
-      turn = { channel: new EventChannel<TurnEvent>(), turnId: null, sawToolCall: false, completed: false, done, markDone };
+      turn = {
+        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone,
+        tools: new ClientToolCalls(request.tools.map((t) => t.name)),
+      };
       this.#turns.set(threadId, turn);
       if (signal.aborted) throw signal.reason;
       if (request.history.length) await rpc.request("thread/inject_items", { threadId, items: request.history });
@@ -158,7 +207,10 @@ export class CodexWorker {
     }
   }
 
-  /** Interrupts a turn that is still running, then unloads its thread. */
+  /**
+   * Interrupts a turn that is still running, answers its parked tool calls (after the
+   * interrupt, so the refusals never go back to the model), then unloads its thread.
+   */
   async #release(threadId: string, turn: ActiveTurn | null): Promise<void> {
     const rpc = this.#rpc;
     if (rpc && !rpc.closed) {
@@ -166,6 +218,7 @@ export class CodexWorker {
         await rpc.request("turn/interrupt", { threadId, turnId: turn.turnId }).catch(() => {});
         await Promise.race([turn.done, new Promise((r) => setTimeout(r, 2_000))]);
       }
+      turn?.tools.release();
       rpc.request("thread/unsubscribe", { threadId }).catch(() => {});
     }
     this.#turns.delete(threadId);
@@ -173,12 +226,13 @@ export class CodexWorker {
 
   #asApiError(error: unknown): unknown {
     if (error instanceof ApiError) return error;
-    if (error instanceof ConnectionClosedError) return workerExited();
+    if (error instanceof ConnectionClosedError) return this.#exitReason();
     if (error instanceof RpcRequestError) {
       if (error.rpc.code === -32001) {
         return new ApiError({ status: 503, type: "service_unavailable_error", code: "server_is_overloaded", message: "Codex is overloaded; retry later.", headers: { "retry-after": "1" } });
       }
-      return new ApiError({ status: 502, type: "server_error", code: "codex_rpc_error", message: `Codex rejected the request: ${error.rpc.message}` });
+      this.options.logger.warn({ worker: this.id, method: error.method, rpc: error.rpc }, "codex rejected a request");
+      return new ApiError({ status: 502, type: "server_error", code: "codex_rpc_error", message: `Codex rejected the request: ${withoutPaths(error.rpc.message)}` });
     }
     return error;
   }
@@ -205,8 +259,13 @@ export class CodexWorker {
         });
         break;
       }
+      case "rawResponseItem/completed": {
+        const call = turn.tools.onRawItem(params.item);
+        if (call) turn.channel.push(call);
+        break;
+      }
       case "rawResponse/completed":
-        if (turn.sawToolCall) turn.channel.push({ type: "tool_calls_complete" });
+        for (const event of turn.tools.onRawResponse(params.usage)) turn.channel.push(event);
         break;
       case "turn/completed": {
         turn.completed = true;
@@ -221,13 +280,9 @@ export class CodexWorker {
 
   async #onServerRequest(method: string, params: any): Promise<unknown> {
     if (method === "item/tool/call") {
-      const turn = this.#turns.get(params.threadId);
-      if (turn) {
-        turn.sawToolCall = true;
-        turn.channel.push({ type: "tool_call", id: params.callId, name: params.tool, arguments: JSON.stringify(params.arguments ?? {}) });
-      }
-      // The client runs the tool; this turn is interrupted once every call of the step is known.
-      return new Promise(() => {});
+      // The client runs the tool (the call reached it through `rawResponseItem/completed`).
+      const turn = this.#turns.get(params?.threadId);
+      return turn ? turn.tools.park() : NOT_RUN_HERE;
     }
     throw new Error(`${method} is not supported by this proxy`);
   }
@@ -246,8 +301,9 @@ export class CodexWorker {
 
   #onExit(code: number | null): void {
     this.#ready = false;
+    this.#liveness?.stop();
     for (const turn of this.#turns.values()) {
-      turn.channel.fail(workerExited());
+      turn.channel.fail(this.#exitReason());
       turn.markDone();
     }
     this.#turns.clear();
@@ -257,6 +313,7 @@ export class CodexWorker {
   /** Closes stdin (app-server exits on EOF), escalating to SIGKILL after the grace period. */
   async stop(graceMs = 2_000): Promise<void> {
     this.#ready = false;
+    this.#liveness?.stop();
     const child = this.#child;
     if (!child) return this.#resolveExited(null);
     child.closeStdin();

@@ -1,25 +1,40 @@
 /**
- * Reads a request body as JSON with a byte limit, whatever the content-type says (curl -d
- * sends form encoding by default), and turns each failure into the OpenAI envelope.
+ * Reads a request body as JSON with a byte limit and a time limit, whatever the
+ * content-type says (curl -d sends form encoding by default), and turns each failure into
+ * the OpenAI envelope. The time limit bounds slow-body (slowloris) clients, which the
+ * runtime's idle timer alone would let trickle for minutes.
  */
-import { bodyTooLarge, invalidRequest } from "../openai/errors.ts";
+import { ApiError, bodyTooLarge, invalidRequest } from "../openai/errors.ts";
 
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+const bodyTimeout = (ms: number) =>
+  new ApiError({ status: 408, type: "invalid_request_error", code: "body_timeout", message: `The request body did not arrive within ${ms} ms.` });
+
+export async function readJsonBody(request: Request, limit: number, timeoutMs = 30_000): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (declared > limit) throw bodyTooLarge(limit);
   if (!request.body) throw invalidRequest("The request body is empty; expected a JSON object.", null, "invalid_json");
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw bodyTooLarge(limit);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), timeoutMs)));
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), expired]);
+      if (next === "expired") {
+        await reader.cancel().catch(() => {});
+        throw bodyTimeout(timeoutMs);
+      }
+      if (next.done) break;
+      size += next.value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw bodyTooLarge(limit);
+      }
+      chunks.push(next.value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;

@@ -5,7 +5,7 @@
 import type { TokenUsage, TurnEvent } from "../codex/types.ts";
 import { toChatUsage } from "./usage.ts";
 
-export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
 
 export interface ToolCall {
   id: string;
@@ -20,6 +20,10 @@ export interface ChoiceResult {
   toolCalls: ToolCall[];
   finishReason: FinishReason;
   usage: TokenUsage | null;
+  /** Tool calls (or `<use_tool>` blocks) the model made that never reached the client. */
+  truncated: boolean;
+  /** Complete `<use_tool>` blocks forwarded (tool-block mode). */
+  toolBlocks: number;
 }
 
 export interface CompletionMeta {
@@ -29,7 +33,7 @@ export interface CompletionMeta {
 }
 
 export function emptyChoice(): ChoiceResult {
-  return { content: "", reasoning: "", toolCalls: [], finishReason: "stop", usage: null };
+  return { content: "", reasoning: "", toolCalls: [], finishReason: "stop", usage: null, truncated: false, toolBlocks: 0 };
 }
 
 /** Folds one event into a choice; returns true when the turn should stop (all tool calls known). */
@@ -53,7 +57,14 @@ export function applyEvent(choice: ChoiceResult, event: TurnEvent): boolean {
   }
 }
 
-export function chatCompletion(meta: CompletionMeta, choices: ChoiceResult[], usage: TokenUsage, includeReasoning = false) {
+/** The calls of a message: `tool_calls`, or the legacy single `function_call`. */
+function callFields(c: ChoiceResult, legacy: boolean) {
+  if (!c.toolCalls.length) return {};
+  return legacy ? { function_call: c.toolCalls[0]!.function } : { tool_calls: c.toolCalls };
+}
+
+/** `legacy`: the request used `functions`, so a call comes back as `function_call`. */
+export function chatCompletion(meta: CompletionMeta, choices: ChoiceResult[], usage: TokenUsage, includeReasoning = false, legacy = false) {
   return {
     id: meta.id,
     object: "chat.completion",
@@ -66,10 +77,10 @@ export function chatCompletion(meta: CompletionMeta, choices: ChoiceResult[], us
         content: c.toolCalls.length && !c.content ? null : c.content,
         refusal: null,
         ...(includeReasoning && c.reasoning ? { reasoning_content: c.reasoning } : {}),
-        ...(c.toolCalls.length ? { tool_calls: c.toolCalls } : {}),
+        ...callFields(c, legacy),
       },
       logprobs: null,
-      finish_reason: c.finishReason,
+      finish_reason: legacy && c.finishReason === "tool_calls" && c.toolCalls.length ? "function_call" : c.finishReason,
     })),
     usage: toChatUsage(usage),
     system_fingerprint: null,
@@ -114,6 +125,15 @@ export class ChunkEncoder {
     return this.#choice(index, `{"tool_calls":[{"index":${callIndex},"function":{"arguments":${JSON.stringify(fragment)}}}]}`, null);
   }
 
+  /** Legacy `functions` requests: the call's name first, then its argument fragments. */
+  functionCallStart(index: number, name: string): string {
+    return this.#choice(index, `{"function_call":{"name":${JSON.stringify(name)},"arguments":""}}`, null);
+  }
+
+  functionCallArguments(index: number, fragment: string): string {
+    return this.#choice(index, `{"function_call":{"arguments":${JSON.stringify(fragment)}}}`, null);
+  }
+
   finish(index: number, reason: FinishReason): string {
     return this.#choice(index, "{}", reason);
   }
@@ -124,6 +144,27 @@ export class ChunkEncoder {
 }
 
 export const DONE_FRAME = "data: [DONE]\n\n";
+
+/** An SSE comment line: clients skip it, people reading the stream see it. */
+export const commentFrame = (text: string) => `: ${text.replace(/\n/g, " ")}\n\n`;
+
+/**
+ * Splits a tool call's argument text into delta-sized fragments whose concatenation is the
+ * text itself. Never splits a surrogate pair, so every fragment is valid UTF-8 on the wire.
+ */
+export function argumentFragments(text: string, size = 1024): string[] {
+  if (text.length <= size) return [text];
+  const out: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + size, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    out.push(text.slice(start, end));
+    start = end;
+  }
+  return out;
+}
 
 export function errorFrame(error: { toJSON(): unknown }): string {
   return `data: ${JSON.stringify(error.toJSON())}\n\n`;

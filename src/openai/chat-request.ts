@@ -2,10 +2,13 @@
  * Chat Completions request → one Codex turn. System and developer messages become the
  * thread's base instructions; everything before the final user turn is replayed as raw
  * Responses items; the final user message (or nothing, after a tool result) starts the turn.
+ * Tools, `response_format`, `n` and the reasoning summary are planned here too.
  */
 import { isReasoningEffort, type ModelCatalog, type ReasoningEffort } from "../config/models.ts";
-import type { HistoryItem, TurnInput, TurnRequest } from "../codex/types.ts";
+import type { HistoryItem, ReasoningSummary, TurnInput, TurnRequest } from "../codex/types.ts";
+import { planTools } from "./chat-tools.ts";
 import { invalidRequest, missingParameter, modelNotFound } from "./errors.ts";
+import { planResponseFormat } from "./response-format.ts";
 
 export interface ChatRequestBody {
   model: string;
@@ -22,7 +25,31 @@ export interface ChatPlan {
   stream: boolean;
   includeUsage: boolean;
   turn: TurnRequest;
+  /** Independent choices: one Codex thread each. */
+  n: number;
+  /** Only the first tool call of a model step reaches the client. */
+  singleCall: boolean;
+  /** The request used the legacy `functions`: calls come back as `function_call`. */
+  legacyFunctions: boolean;
+  /** `response_format: json_object`: the finished answer must be one JSON object. */
+  jsonObject: boolean;
+  /** Reasoning summaries were requested: they surface as `reasoning_content`. */
+  reasoning: boolean;
 }
+
+/** Deployment settings that shape a plan (README "Tools, structured output and n"). */
+export interface ChatPlanOptions {
+  /** PROXY_MAX_CHAT_CHOICES: the largest `n`. */
+  maxChoices: number;
+  /** PROXY_EXPOSE_REASONING: ask for reasoning summaries when the request does not say. */
+  exposeReasoning: boolean;
+  /** PROXY_ENABLE_PARALLEL_TOOL_CALLS (dev only): ignore `parallel_tool_calls:false`. */
+  allowParallelToolCalls: boolean;
+}
+
+export const DEFAULT_PLAN_OPTIONS: ChatPlanOptions = { maxChoices: 5, exposeReasoning: false, allowParallelToolCalls: false };
+
+const SUMMARIES: readonly ReasoningSummary[] = ["auto", "concise", "detailed", "none"];
 
 type Part = { type?: unknown; text?: unknown; image_url?: unknown; [k: string]: unknown };
 
@@ -82,7 +109,28 @@ export function resolveEffort(body: ChatRequestBody, fromModel: ReasoningEffort 
   return explicit;
 }
 
-export function planChat(body: ChatRequestBody, catalog: ModelCatalog, defaultInstructions: string): ChatPlan {
+/** `reasoning.summary` (or `reasoning_summary`): which Codex reasoning summary to ask for. */
+export function resolveSummary(body: ChatRequestBody, exposeByDefault: boolean): ReasoningSummary {
+  const param = body.reasoning_summary !== undefined && body.reasoning_summary !== null ? "reasoning_summary" : "reasoning.summary";
+  const explicit = param === "reasoning_summary" ? body.reasoning_summary : body.reasoning?.summary;
+  if (explicit === undefined || explicit === null) return exposeByDefault ? "auto" : "none";
+  if (!SUMMARIES.includes(explicit as ReasoningSummary)) {
+    throw invalidRequest(`Invalid value for '${param}': ${JSON.stringify(explicit)}. Supported values are: ${SUMMARIES.map((s) => `'${s}'`).join(", ")}.`, param);
+  }
+  return explicit as ReasoningSummary;
+}
+
+export function resolveChoiceCount(n: unknown, max: number): number {
+  if (n === undefined || n === null) return 1;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) {
+    throw invalidRequest(`n must be an integer between 1 and ${max}; received ${JSON.stringify(n)}`, "n");
+  }
+  return n;
+}
+
+export function planChat(
+  body: ChatRequestBody, catalog: ModelCatalog, defaultInstructions: string, options: ChatPlanOptions = DEFAULT_PLAN_OPTIONS,
+): ChatPlan {
   if (typeof body.model !== "string" || body.model.trim() === "") throw missingParameter("model");
   const model = catalog.resolve(body.model);
   if (!model) throw modelNotFound(body.model);
@@ -141,20 +189,31 @@ export function planChat(body: ChatRequestBody, catalog: ModelCatalog, defaultIn
     throw invalidRequest("'messages' must contain at least one user, assistant or tool message.", "messages");
   }
 
+  const n = resolveChoiceCount(body.n, options.maxChoices);
+  const tools = planTools(body, options.allowParallelToolCalls);
+  const format = planResponseFormat(body.response_format);
+  const summary = resolveSummary(body, options.exposeReasoning);
   const streamOptions = body.stream_options;
+  const given = instructions.filter(Boolean).join("\n\n") || defaultInstructions;
   return {
     requestedModel: body.model,
     stream: body.stream === true,
     includeUsage: body.stream === true && streamOptions?.include_usage === true,
+    n,
+    singleCall: tools.singleCall,
+    legacyFunctions: tools.legacy,
+    jsonObject: format.jsonObject,
+    reasoning: summary !== "none",
     turn: {
       model: model.codexModel,
       effort: resolveEffort(body, model.effort),
-      summary: "none",
-      instructions: instructions.filter(Boolean).join("\n\n") || defaultInstructions,
+      summary,
+      // Codex has no switch for these, so they are steered with a line of instructions.
+      instructions: [given, tools.steer, format.steer].filter(Boolean).join("\n\n"),
       history,
       input,
-      tools: [],
-      outputSchema: null,
+      tools: tools.offered,
+      outputSchema: format.outputSchema,
     },
   };
 }

@@ -1,4 +1,4 @@
-import { appendFile, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import type { ChildProcess, Runtime, ServeOptions, ServerHandle, SpawnOptions } from "./types.ts";
 
 export function bunRuntime(): Runtime {
@@ -42,9 +42,25 @@ export function bunRuntime(): Runtime {
     keepRequestAlive(request) {
       activeServer?.timeout(request, 0);
     },
+    clientAddress: (request) => activeServer?.requestIP(request)?.address ?? null,
     readTextFile: (path) => readFile(path, "utf8"),
-    appendTextFile: (path, text) => appendFile(path, text),
+    appendTextFile: (path, text, mode) => appendFile(path, text, { mode }),
+    async openFileSnapshot(path) {
+      const file = Bun.file(path);
+      if (!(await file.exists())) return null;
+      const size = file.size;
+      return { size, stream: file.slice(0, size).stream() };
+    },
+    makeDirectory: async (path) => {
+      await mkdir(path, { recursive: true });
+    },
+    onFatal(handler) {
+      process.on("uncaughtException", handler);
+      process.on("unhandledRejection", handler);
+    },
     env: () => ({ ...process.env }) as Record<string, string>,
+    args: () => process.argv.slice(2),
+    executablePath: () => process.execPath,
     onSignal(signal, handler) {
       process.on(signal, handler);
     },

@@ -7,6 +7,7 @@ type DenoNamespace = any;
 export function denoRuntime(): Runtime {
   const Deno: DenoNamespace = (globalThis as { Deno?: DenoNamespace }).Deno;
   const encoder = new TextEncoder();
+  const peers = new WeakMap<Request, string>();
   return {
     name: "deno",
     spawn(cmd: string[], options: SpawnOptions): ChildProcess {
@@ -35,11 +36,19 @@ export function denoRuntime(): Runtime {
       const controller = new AbortController();
       const server = Deno.serve(
         { hostname: options.hostname, port: options.port, signal: controller.signal, onListen() {} },
-        (request: Request) => options.fetch(request),
+        (request: Request, info: { remoteAddr: { hostname: string } }) => {
+          peers.set(request, info.remoteAddr.hostname);
+          return options.fetch(request);
+        },
       );
+      // Aborting a server that has already finished throws BadResource, so a forced stop
+      // after a graceful one that completed must be a no-op.
+      let finished = false;
+      void server.finished.then(() => { finished = true; });
       return {
         port: server.addr.port,
         async stop(force = false) {
+          if (finished) return;
           if (force) controller.abort();
           else await server.shutdown();
           await server.finished;
@@ -47,9 +56,34 @@ export function denoRuntime(): Runtime {
       };
     },
     keepRequestAlive() {},
+    clientAddress: (request) => peers.get(request) ?? null,
     readTextFile: (path) => Deno.readTextFile(path),
-    appendTextFile: (path, text) => Deno.writeTextFile(path, text, { append: true }),
+    appendTextFile: (path, text, mode) => Deno.writeTextFile(path, text, { append: true, mode }),
+    async openFileSnapshot(path) {
+      let file;
+      try {
+        file = await Deno.open(path, { read: true });
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return null;
+        throw error;
+      }
+      const { size } = await file.stat();
+      return { size, stream: file.readable };
+    },
+    makeDirectory: (path) => Deno.mkdir(path, { recursive: true }),
+    onFatal(handler) {
+      globalThis.addEventListener("error", (event: ErrorEvent) => {
+        event.preventDefault();
+        handler(event.error);
+      });
+      globalThis.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
+        event.preventDefault();
+        handler(event.reason);
+      });
+    },
     env: () => Deno.env.toObject(),
+    args: () => [...Deno.args],
+    executablePath: () => Deno.execPath(),
     onSignal(signal, handler) {
       Deno.addSignalListener(signal, handler);
     },

@@ -8,6 +8,6 @@ import { denoRuntime } from "./deno.ts";
 import type { Runtime } from "./types.ts";
 
 export { readChunks } from "./types.ts";
-export type { ChildProcess, Runtime, ServeOptions, ServerHandle, SpawnOptions } from "./types.ts";
+export type { ChildProcess, FileSnapshot, Runtime, ServeOptions, ServerHandle, SpawnOptions } from "./types.ts";
 
 export const runtime: Runtime = (globalThis as { Deno?: unknown }).Deno ? denoRuntime() : bunRuntime();

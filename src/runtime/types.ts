@@ -29,15 +29,33 @@ export interface ServerHandle {
   stop(force?: boolean): Promise<void>;
 }
 
+export interface FileSnapshot {
+  /** Bytes in the file when it was opened; readers stop there even if it grows meanwhile. */
+  readonly size: number;
+  readonly stream: ReadableStream<Uint8Array>;
+}
+
 export interface Runtime {
   readonly name: "bun" | "deno";
   spawn(cmd: string[], options: SpawnOptions): ChildProcess;
   serve(options: ServeOptions): ServerHandle;
   /** Lift the idle timeout for one long-running request (a slow non-streamed answer). */
   keepRequestAlive(request: Request): void;
+  /** The peer address of a request being served (null when it did not come through `serve`). */
+  clientAddress(request: Request): string | null;
   readTextFile(path: string): Promise<string>;
-  appendTextFile(path: string, text: string): Promise<void>;
+  /** Appends, creating the file with `mode` (default 0o644 less the umask) when it is new. */
+  appendTextFile(path: string, text: string, mode?: number): Promise<void>;
+  /** The file as it is now: its size and a stream of its bytes; null when it does not exist. */
+  openFileSnapshot(path: string): Promise<FileSnapshot | null>;
+  makeDirectory(path: string): Promise<void>;
+  /** Called for an uncaught exception or unhandled rejection instead of the runtime's plain-text report. */
+  onFatal(handler: (error: unknown) => void): void;
   env(): Record<string, string>;
+  /** Command-line arguments after the script (or compiled binary) name. */
+  args(): string[];
+  /** Absolute path of the running executable: the runtime, or the compiled binary itself. */
+  executablePath(): string;
   onSignal(signal: "SIGTERM" | "SIGINT", handler: () => void): void;
   exit(code: number): never;
 }

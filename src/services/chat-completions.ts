@@ -1,50 +1,72 @@
 /**
- * Runs a planned chat request against the Codex backend and renders it as a
- * `chat.completion` object or a stream of `chat.completion.chunk` frames.
+ * Runs a planned chat request against the Codex backend (one turn per choice, run
+ * concurrently) and renders it as a `chat.completion` object or a stream of
+ * `chat.completion.chunk` frames.
  */
-import type { CodexBackend, TokenUsage, TurnEvent } from "../codex/types.ts";
+import type { CodexBackend, TokenUsage } from "../codex/types.ts";
 import {
-  applyEvent, chatCompletion, ChunkEncoder, DONE_FRAME, emptyChoice, errorFrame,
-  type ChoiceResult, type CompletionMeta,
+  argumentFragments, chatCompletion, ChunkEncoder, commentFrame, DONE_FRAME, errorFrame,
+  type ChoiceResult, type CompletionMeta, type FinishReason, type ToolCall,
 } from "../openai/chat-completion.ts";
 import type { ChatPlan } from "../openai/chat-request.ts";
 import { toApiError } from "../openai/errors.ts";
-import { ZERO_USAGE } from "../openai/usage.ts";
+import { toolBlockComment, type ToolCallReport } from "../openai/output-mode.ts";
+import type { ToolBlockPolicy } from "../openai/tool-block-gate.ts";
+import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
+import { mergeChoices, runChoice, type TaggedEvent } from "./chat-choice.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
-
-export interface ChatOutcome {
-  choices: ChoiceResult[];
-}
-
-/** Drives one turn to its end (or to the point where all tool calls are known). */
-async function runChoice(backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline): Promise<ChoiceResult> {
-  const choice = emptyChoice();
-  for await (const event of backend.runTurn(plan.turn, deadline.signal)) {
-    deadline.touch();
-    if (applyEvent(choice, event)) break;
-  }
-  return choice;
-}
 
 export type UsageReporter = (usage: TokenUsage) => void;
 
+/** The `<use_tool>` block controls for this request (tool-block mode), or null. */
+export type ToolBlockControls = ToolBlockPolicy | null;
+
+/** Starts one turn per choice and reads them as one stream of tagged events. */
+function startChoices(backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, toolBlocks: ToolBlockControls) {
+  const siblings = new AbortController();
+  const signal = AbortSignal.any([deadline.signal, siblings.signal]);
+  const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, toolBlocks };
+  const choices = Array.from({ length: plan.n }, () => runChoice(backend, plan.turn, signal, rules, () => deadline.touch()));
+  return mergeChoices(choices, (reason) => siblings.abort(reason));
+}
+
+function totalUsage(results: Array<ChoiceResult | undefined>): TokenUsage {
+  return results.reduce<TokenUsage>((sum, r) => (r?.usage ? addUsage(sum, r.usage) : sum), ZERO_USAGE);
+}
+
+export function toolCallReport(results: Array<ChoiceResult | undefined>): ToolCallReport {
+  return {
+    count: results.reduce((n, r) => n + (r ? r.toolCalls.length + r.toolBlocks : 0), 0),
+    truncated: results.some((r) => r?.truncated),
+  };
+}
+
+export interface ChatAnswer {
+  completion: ReturnType<typeof chatCompletion>;
+  report: ToolCallReport;
+}
+
 export async function completeChat(
   backend: CodexBackend, plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
-) {
-  const choice = await runChoice(backend, plan, deadline);
-  const usage = choice.usage ?? ZERO_USAGE;
+  toolBlocks: ToolBlockControls = null,
+): Promise<ChatAnswer> {
+  const results: ChoiceResult[] = new Array(plan.n);
+  for await (const { index, event } of startChoices(backend, plan, deadline, toolBlocks)) {
+    if (event.type === "done") results[index] = event.result;
+  }
+  const usage = totalUsage(results);
   reportUsage(usage);
-  return chatCompletion(meta, [choice], usage);
+  return { completion: chatCompletion(meta, results, usage, plan.reasoning, plan.legacyFunctions), report: toolCallReport(results) };
 }
 
 /**
- * Starts the turn and waits up to `holdMs` for its first event, so that a failure that
- * happens before anything was produced can still get a real HTTP status.
+ * Starts the turns and waits up to `holdMs` for the first event of any of them, so that a
+ * failure that happens before anything was produced can still get a real HTTP status.
  */
 export async function startChatStream(
-  backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, holdMs: number,
-): Promise<{ events: AsyncIterator<TurnEvent>; first: Promise<IteratorResult<TurnEvent>> }> {
-  const events = backend.runTurn(plan.turn, deadline.signal)[Symbol.asyncIterator]();
+  backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, holdMs: number, toolBlocks: ToolBlockControls = null,
+): Promise<{ events: AsyncIterator<TaggedEvent>; first: Promise<IteratorResult<TaggedEvent>> }> {
+  const events = startChoices(backend, plan, deadline, toolBlocks);
   const first = events.next();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const held = await Promise.race([
@@ -56,33 +78,62 @@ export async function startChatStream(
   return { events, first };
 }
 
+/** A call's first delta names it; then its arguments follow in fragments (never cumulative). */
+function* callFrames(encoder: ChunkEncoder, index: number, callIndex: number, call: ToolCall, legacy: boolean): Generator<string> {
+  const fragments = call.function.arguments ? argumentFragments(call.function.arguments) : [];
+  if (legacy) {
+    yield encoder.functionCallStart(index, call.function.name);
+    for (const fragment of fragments) yield encoder.functionCallArguments(index, fragment);
+    return;
+  }
+  yield encoder.toolCallStart(index, callIndex, call);
+  for (const fragment of fragments) yield encoder.toolCallArguments(index, callIndex, fragment);
+}
+
+function finishReason(result: ChoiceResult, plan: ChatPlan, deadline: TurnDeadline): FinishReason {
+  if (deadline.truncated) return "length";
+  if (plan.legacyFunctions && result.toolCalls.length) return "function_call";
+  return result.finishReason;
+}
+
+/**
+ * `stopMode` is set in tool-block mode: each choice's finish chunk is then preceded by the
+ * seed's SSE comment reporting its tool blocks.
+ */
 export async function* chatFrames(
-  events: AsyncIterator<TurnEvent>, first: Promise<IteratorResult<TurnEvent>>,
-  plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
+  events: AsyncIterator<TaggedEvent>, first: Promise<IteratorResult<TaggedEvent>>,
+  plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter, stopMode: string | null = null,
 ): AsyncGenerator<string> {
   const encoder = new ChunkEncoder(meta, plan.includeUsage);
-  const choice = emptyChoice();
-  yield encoder.role(0);
+  const results: Array<ChoiceResult | undefined> = new Array(plan.n);
+  for (let index = 0; index < plan.n; index++) yield encoder.role(index);
   try {
     let next = await first;
     while (!next.done) {
-      deadline.touch();
-      const event = next.value;
-      const before = choice.toolCalls.length;
-      const stop = applyEvent(choice, event);
-      if (event.type === "text") yield encoder.content(0, event.delta);
-      else if (event.type === "tool_call") {
-        const call = choice.toolCalls[before]!;
-        yield encoder.toolCallStart(0, before, call);
-        yield encoder.toolCallArguments(0, before, call.function.arguments);
+      const { index, event } = next.value;
+      switch (event.type) {
+        case "text":
+          yield encoder.content(index, event.delta);
+          break;
+        case "reasoning":
+          if (plan.reasoning) yield encoder.reasoning(index, event.delta);
+          break;
+        case "tool_call":
+          yield* callFrames(encoder, index, event.callIndex, event.call, plan.legacyFunctions);
+          break;
+        case "done":
+          results[index] = event.result;
+          if (stopMode) yield commentFrame(toolBlockComment(index, toolCallReport([event.result]), stopMode));
+          yield encoder.finish(index, finishReason(event.result, plan, deadline));
+          break;
       }
-      if (stop) break;
       next = await events.next();
     }
-    if (choice.usage) reportUsage(choice.usage);
-    yield encoder.finish(0, choice.finishReason);
-    if (plan.includeUsage) yield encoder.usage(choice.usage ?? ZERO_USAGE);
+    const usage = totalUsage(results);
+    reportUsage(usage);
+    if (plan.includeUsage) yield encoder.usage(usage);
   } catch (error) {
+    if (results.some((r) => r?.usage)) reportUsage(totalUsage(results));
     yield errorFrame(toApiError(error));
   } finally {
     await events.return?.();

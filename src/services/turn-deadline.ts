@@ -1,16 +1,26 @@
 /**
- * One AbortSignal per request that fires on client disconnect, on the overall timeout, or
- * when Codex has been silent for the idle timeout. Aborting it interrupts the Codex turn;
- * the reason is the ApiError the client receives.
+ * One AbortSignal per request that fires on client disconnect, on the overall timeout
+ * (PROXY_TIMEOUT_MS), when Codex has been silent for the idle timeout
+ * (PROXY_IDLE_TIMEOUT_MS), or when the dev truncate guard (PROXY_DEV_TRUNCATE_AFTER_MS)
+ * runs out. Aborting it interrupts the Codex turn; the reason is the ApiError the client
+ * receives, except for truncation, which is not an error: the answer ends with "length".
  */
+import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
 import { ApiError } from "../openai/errors.ts";
 
 export const clientClosed = () =>
   new ApiError({ status: 499, type: "invalid_request_error", code: "client_closed_request", message: "The client closed the request." });
 
+/** The abort reason of a truncated turn; `TurnDeadline.backend` turns it into a normal end. */
+export class TurnTruncated extends Error {
+  override name = "TurnTruncated";
+}
+
 export interface DeadlineOptions {
   idleMs: number;
   totalMs: number;
+  /** End the turn early, as if the model had hit its length limit (0 or absent = never). */
+  truncateMs?: number;
   clientSignal?: AbortSignal;
 }
 
@@ -18,6 +28,8 @@ export class TurnDeadline {
   readonly #controller = new AbortController();
   #idle: ReturnType<typeof setTimeout> | undefined;
   readonly #total: ReturnType<typeof setTimeout>;
+  #truncate: ReturnType<typeof setTimeout> | undefined;
+  #truncated = false;
   readonly #onClientAbort = () => this.abort(clientClosed());
 
   constructor(private readonly options: DeadlineOptions) {
@@ -28,6 +40,12 @@ export class TurnDeadline {
       })),
       options.totalMs,
     );
+    if (options.truncateMs) {
+      this.#truncate = setTimeout(() => {
+        this.#truncated = true;
+        this.abort(new TurnTruncated(`truncated after ${options.truncateMs} ms`));
+      }, options.truncateMs);
+    }
     this.touch();
     if (options.clientSignal?.aborted) this.abort(clientClosed());
     else options.clientSignal?.addEventListener("abort", this.#onClientAbort, { once: true });
@@ -35,6 +53,32 @@ export class TurnDeadline {
 
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /** True once the truncate guard cut the turn: the answer's finish reason is "length". */
+  get truncated(): boolean {
+    return this.#truncated;
+  }
+
+  /**
+   * The backend as this request should use it: a turn cut by the truncate guard ends like a
+   * finished one (Codex was interrupted, its thread released) instead of throwing.
+   */
+  backend(backend: CodexBackend): CodexBackend {
+    const endsOnTruncation = async function* (events: AsyncIterable<TurnEvent>): AsyncGenerator<TurnEvent> {
+      try {
+        yield* events;
+      } catch (error) {
+        if (!(error instanceof TurnTruncated)) throw error;
+      }
+    };
+    return {
+      runTurn: (request: TurnRequest, signal: AbortSignal) => endsOnTruncation(backend.runTurn(request, signal)),
+      health: () => backend.health(),
+      whenReady: (timeoutMs) => backend.whenReady(timeoutMs),
+      models: () => backend.models(),
+      close: () => backend.close(),
+    };
   }
 
   /** Codex said something: restart the idle clock. */
@@ -57,6 +101,7 @@ export class TurnDeadline {
   dispose(): void {
     clearTimeout(this.#idle);
     clearTimeout(this.#total);
+    clearTimeout(this.#truncate);
     this.options.clientSignal?.removeEventListener("abort", this.#onClientAbort);
   }
 }

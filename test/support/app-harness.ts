@@ -1,6 +1,6 @@
 /** Builds the app in-process around a FakeBackend; requests go through `fetch` with no socket. */
 import pino from "pino";
-import { buildApp, type ProxyApp } from "../../src/app.ts";
+import { buildApp, type AppDeps, type ProxyApp } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config/env.ts";
 import { ModelCatalog } from "../../src/config/models.ts";
 import { FakeBackend } from "./fake-backend.ts";
@@ -14,11 +14,16 @@ export interface AppUnderTest {
   request(path: string, init?: RequestInit & { json?: unknown; auth?: string | null }): Promise<Response>;
 }
 
-export function appWith(env: Record<string, string> = {}, backend = new FakeBackend()): AppUnderTest {
+/** `extra` adds optional parts (usage store, request listeners, a logger that records). */
+export function appWith(
+  env: Record<string, string> = {},
+  backend = new FakeBackend(),
+  extra: Partial<Pick<AppDeps, "usage" | "listeners" | "logger">> = {},
+): AppUnderTest {
   const config = loadConfig({ PROXY_API_KEY: UNIT_KEY, ...env }, process.cwd(), "codex");
   const catalog = new ModelCatalog(config.env, config.codex.model);
   catalog.setCodexModels(backend.models());
-  const app = buildApp({ config, backend, catalog, logger: pino({ level: "silent" }) });
+  const app = buildApp({ config, backend, catalog, logger: pino({ level: "silent" }), ...extra });
   return {
     app, backend, config,
     request(path, init = {}) {

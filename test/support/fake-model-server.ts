@@ -3,7 +3,8 @@
  * Codex binary to talk to. Each request's behaviour is chosen by markers in the last user
  * message, so a test steers the model through the proxy without any side channel:
  *
- *   [[reply:TEXT]]            answer exactly TEXT (default: "Hello from the fake model.")
+ *   [[reply:TEXT]]            answer exactly TEXT (default: "Hello from the fake model.");
+ *                             "{{seq}}" in TEXT becomes this request's number (1, 2, …)
  *   [[scenario:echo]]         answer with a summary of what the fake received
  *   [[scenario:slow]]         200 ms between deltas
  *   [[scenario:stall]]        one delta, then nothing until the client hangs up
@@ -12,6 +13,12 @@
  *   [[scenario:reasoning]]    a reasoning item with a summary before the text
  *   [[call:NAME]] [[args:JSON]]  a function call (several pairs → parallel calls)
  *   [[usage:IN,CACHED,OUT,REASONING]]  the usage block to report
+ *   [[chunks:N]]              stream the reply in N deltas (default 4)
+ *   [[size:N]]                answer with N characters of filler text (benchmarks)
+ *   [[delay:MS]]              MS between deltas (benchmarks; default 0, instant)
+ *
+ * A request with a json_schema `text.format` and no [[reply:]] gets a minimal instance of
+ * the schema, so structured-output clients can parse the answer.
  *
  * When the last input item is a function_call_output, the fake answers
  * "TOOL RESULT <output>" so tool loops can be asserted end to end.
@@ -73,6 +80,37 @@ function chunkText(text: string, parts = 4): string[] {
   return out;
 }
 
+/** `length` characters of word-like text (the benchmarks' reply size). */
+export function fillerText(length: number): string {
+  const words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ";
+  return words.repeat(Math.ceil(length / words.length)).slice(0, Math.max(0, length));
+}
+
+/** The smallest value that satisfies the common JSON Schema keywords. */
+export function schemaInstance(schema: any): unknown {
+  if (!schema || typeof schema !== "object") return null;
+  if ("const" in schema) return schema.const;
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  const alternatives = schema.anyOf ?? schema.oneOf;
+  if (Array.isArray(alternatives)) return schemaInstance(alternatives[0]);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case "object":
+      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, schemaInstance(v)]));
+    case "array":
+      return schema.items ? [schemaInstance(schema.items)] : [];
+    case "string":
+      return "text";
+    case "integer":
+    case "number":
+      return schema.minimum ?? 1;
+    case "boolean":
+      return true;
+    default:
+      return null;
+  }
+}
+
 function echoSummary(body: any): string {
   const input: ResponseItem[] = body.input ?? [];
   const roles = input.map((i) => (i.type === "message" ? i.role : i.type)).join(",");
@@ -120,12 +158,17 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
 
       const respId = `resp_${++seq}`;
       const msgId = `msg_${seq}`;
-      let reply = markers(text, "reply")[0] ?? DEFAULT_REPLY;
+      const format = body.text?.format;
+      const schemaReply = format?.type === "json_schema" ? JSON.stringify(schemaInstance(format.schema)) : null;
+      const size = markers(text, "size")[0];
+      let reply = (markers(text, "reply")[0] ?? (size === undefined ? null : fillerText(Number(size))) ?? schemaReply ?? DEFAULT_REPLY)
+        .replaceAll("{{seq}}", String(seq));
+      const chunks = Number(markers(text, "chunks")[0] ?? 4);
       if (scenario === "echo") reply = echoSummary(body);
       if (last && last.type === "function_call_output") reply = `TOOL RESULT ${String((last as any).output)}`;
       const calls = last?.type === "function_call_output" ? [] : markers(text, "call");
       const args = markers(text, "args");
-      const delay = scenario === "slow" ? 200 : 0;
+      const delay = scenario === "slow" ? 200 : Number(markers(text, "delay")[0] ?? 0);
 
       const encoder = new TextEncoder();
       let aborted = false;
@@ -147,7 +190,7 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
             }
             if (calls.length === 0) {
               send("response.output_item.added", { output_index: index, item: { type: "message", id: msgId, role: "assistant", content: [] } });
-              const deltas = chunkText(reply);
+              const deltas = chunkText(reply, chunks);
               for (let i = 0; i < deltas.length; i++) {
                 if (aborted) return;
                 send("response.output_text.delta", { item_id: msgId, output_index: index, content_index: 0, delta: deltas[i] });

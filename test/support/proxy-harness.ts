@@ -30,6 +30,8 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Prox
     FAKE_API_KEY: "fake-upstream-key",
     CODEX_WORKERS: "1",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    // Each proxy gets its own usage log, not the shared default in the temp dir.
+    TOKEN_LOG_PATH: `${home.path}/usage.ndjson`,
     ...env,
   });
   const url = `http://127.0.0.1:${server.port}`;

@@ -1,0 +1,59 @@
+/**
+ * Turns an environment into the values of a TypeBox object schema: blank means unset,
+ * defaults fill the gaps, strings are converted to the declared types, and the first bad
+ * value stops the process with a message naming the variable. Shared by the proxy and
+ * the ForwardAuth sidecar, and by `--help`, which lists a schema's variables.
+ */
+import { type Static, type TObject, type TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function parseEnv<S extends TObject>(schema: S, env: Record<string, string | undefined>): Static<S> {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== "") input[key] = value.trim();
+  }
+  const converted = Value.Convert(schema, Value.Default(schema, input));
+  const first = Value.Errors(schema, converted).First();
+  if (first) {
+    const name = first.path.replace(/^\//, "");
+    throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name])}: ${first.message}`);
+  }
+  return converted as Static<S>;
+}
+
+/** "a, b,,c" → ["a", "b", "c"]: the format of every list-valued variable. */
+export const splitList = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
+
+export interface EnvVarDoc {
+  name: string;
+  /** What values are accepted, e.g. `integer 0..65535` or `dev|prod`. */
+  accepts: string;
+  default: string;
+  description: string | null;
+}
+
+function accepts(schema: TSchema): string {
+  if (Array.isArray(schema.anyOf)) return schema.anyOf.map((s: TSchema) => String(s.const)).join("|");
+  if (schema.type === "integer" || schema.type === "number") {
+    const max = schema.maximum === Number.MAX_SAFE_INTEGER ? undefined : schema.maximum;
+    if (schema.minimum === undefined && max === undefined) return schema.type;
+    return `${schema.type} ${schema.minimum ?? ""}..${max ?? ""}`;
+  }
+  if (schema.type === "boolean") return "true|false";
+  return "string";
+}
+
+/** One entry per variable of the schema, in declaration order. */
+export function describeEnv(schema: TObject): EnvVarDoc[] {
+  return Object.entries(schema.properties).map(([name, property]) => ({
+    name,
+    accepts: accepts(property),
+    default: property.default === undefined ? "" : String(property.default),
+    description: typeof property.description === "string" ? property.description : null,
+  }));
+}

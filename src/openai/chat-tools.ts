@@ -1,0 +1,161 @@
+/**
+ * The Chat Completions tool fields → what the Codex turn offers the model. `tools` (or the
+ * legacy `functions`) become dynamic tools; `tool_choice` (or `function_call`) narrows them
+ * or, where Codex has no switch (it always sends `tool_choice:"auto"` upstream), adds a line
+ * of instructions; `parallel_tool_calls:false` is enforced on the way back (Codex always
+ * lets the model call in parallel).
+ */
+import type { DynamicTool } from "../codex/types.ts";
+import { invalidRequest } from "./errors.ts";
+
+export interface ToolPlan {
+  /** The tools offered to the model for this turn. */
+  offered: DynamicTool[];
+  /** A line of instructions that steers the model toward the requested choice, if any. */
+  steer: string | null;
+  /** Only the first call of a model step reaches the client. */
+  singleCall: boolean;
+  /** The request used `functions`: answer with `function_call`, not `tool_calls`. */
+  legacy: boolean;
+}
+
+export interface ToolFields {
+  tools?: unknown;
+  tool_choice?: unknown;
+  parallel_tool_calls?: unknown;
+  functions?: unknown;
+  function_call?: unknown;
+  [key: string]: unknown;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Codex always offers this tool itself; a client tool of the same name would be ambiguous. */
+const RESERVED = new Set(["request_user_input"]);
+const EMPTY_PARAMETERS = { type: "object", properties: {} };
+const REQUIRED_STEER = "You must call at least one of the available functions now instead of answering directly.";
+const SINGLE_STEER = "Call at most one function per response.";
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const absent = (v: unknown) => v === undefined || v === null;
+
+/** One function definition (`tools[i].function` or `functions[i]`) → a Codex dynamic tool. */
+function dynamicTool(fn: unknown, param: string, seen: Set<string>): DynamicTool {
+  if (!isObject(fn)) throw invalidRequest(`'${param}' must be an object.`, param, "invalid_type");
+  if (typeof fn.name !== "string" || !NAME.test(fn.name)) {
+    throw invalidRequest(`'${param}.name' must be 1-64 letters, digits, '_' or '-'.`, `${param}.name`);
+  }
+  if (RESERVED.has(fn.name)) throw invalidRequest(`The function name ${JSON.stringify(fn.name)} is reserved by this server.`, `${param}.name`);
+  if (seen.has(fn.name)) throw invalidRequest(`Duplicate function name ${JSON.stringify(fn.name)}.`, `${param}.name`);
+  seen.add(fn.name);
+  if (!absent(fn.description) && typeof fn.description !== "string") {
+    throw invalidRequest(`'${param}.description' must be a string.`, `${param}.description`, "invalid_type");
+  }
+  if (!absent(fn.parameters) && !isObject(fn.parameters)) {
+    throw invalidRequest(`'${param}.parameters' must be a JSON Schema object.`, `${param}.parameters`, "invalid_type");
+  }
+  return {
+    name: fn.name,
+    ...(typeof fn.description === "string" ? { description: fn.description } : {}),
+    inputSchema: (fn.parameters as Record<string, unknown> | undefined) ?? EMPTY_PARAMETERS,
+  };
+}
+
+export function parseChatTools(tools: unknown): DynamicTool[] {
+  if (absent(tools)) return [];
+  if (!Array.isArray(tools)) throw invalidRequest("'tools' must be an array of function tools.", "tools", "invalid_type");
+  const seen = new Set<string>();
+  return tools.map((tool, i) => {
+    const param = `tools[${i}]`;
+    if (!isObject(tool)) throw invalidRequest(`'${param}' must be an object.`, param, "invalid_type");
+    if (tool.type !== "function") {
+      throw invalidRequest(
+        `Unsupported tool type ${JSON.stringify(tool.type)}: this server offers the model only your own function tools (type 'function').`,
+        `${param}.type`, "unsupported_value",
+      );
+    }
+    return dynamicTool(tool.function, `${param}.function`, seen);
+  });
+}
+
+export function parseLegacyFunctions(functions: unknown): DynamicTool[] {
+  if (absent(functions)) return [];
+  if (!Array.isArray(functions)) throw invalidRequest("'functions' must be an array of function definitions.", "functions", "invalid_type");
+  const seen = new Set<string>();
+  return functions.map((fn, i) => dynamicTool(fn, `functions[${i}]`, seen));
+}
+
+function declared(tools: DynamicTool[], name: unknown, param: string): DynamicTool {
+  const tool = tools.find((t) => t.name === name);
+  if (!tool) throw invalidRequest(`${JSON.stringify(name ?? null)} is not one of the functions declared in the request.`, param);
+  return tool;
+}
+
+const steerTo = (name: string) => `You must call the function \`${name}\` now instead of answering directly.`;
+
+type Selection = { offered: DynamicTool[]; steer: string | null };
+
+/** `tool_choice`: "auto" | "none" | "required" | {type:"function",function:{name}} | {type:"allowed_tools",…}. */
+function selectByToolChoice(tools: DynamicTool[], choice: unknown): Selection {
+  const param = "tool_choice";
+  if (absent(choice) || choice === "auto") return { offered: tools, steer: null };
+  if (choice === "none") return { offered: [], steer: null };
+  if (choice === "required") {
+    if (tools.length === 0) throw invalidRequest("tool_choice 'required' needs at least one tool in 'tools'.", param);
+    return { offered: tools, steer: REQUIRED_STEER };
+  }
+  if (isObject(choice) && choice.type === "function") {
+    const fn = isObject(choice.function) ? choice.function : {};
+    const tool = declared(tools, fn.name, `${param}.function.name`);
+    return { offered: [tool], steer: steerTo(tool.name) };
+  }
+  if (isObject(choice) && choice.type === "allowed_tools") {
+    const allowed = isObject(choice.allowed_tools) ? choice.allowed_tools : {};
+    if (!Array.isArray(allowed.tools) || allowed.tools.length === 0) {
+      throw invalidRequest("'tool_choice.allowed_tools.tools' must list at least one function.", `${param}.allowed_tools.tools`);
+    }
+    const offered = allowed.tools.map((t: unknown, j) => {
+      const fn = isObject(t) && isObject(t.function) ? t.function : {};
+      return declared(tools, fn.name, `${param}.allowed_tools.tools[${j}].function.name`);
+    });
+    if (!absent(allowed.mode) && allowed.mode !== "auto" && allowed.mode !== "required") {
+      throw invalidRequest("'tool_choice.allowed_tools.mode' must be 'auto' or 'required'.", `${param}.allowed_tools.mode`);
+    }
+    return { offered, steer: allowed.mode === "required" ? REQUIRED_STEER : null };
+  }
+  throw invalidRequest(
+    "Invalid value for 'tool_choice': use 'auto', 'none', 'required', {type:'function', function:{name}} or {type:'allowed_tools', allowed_tools:{mode, tools}}.",
+    param,
+  );
+}
+
+/** Legacy `function_call`: "auto" | "none" | {name}. */
+function selectByFunctionCall(tools: DynamicTool[], choice: unknown): Selection {
+  if (absent(choice) || choice === "auto") return { offered: tools, steer: null };
+  if (choice === "none") return { offered: [], steer: null };
+  if (isObject(choice)) {
+    const tool = declared(tools, choice.name, "function_call.name");
+    return { offered: [tool], steer: steerTo(tool.name) };
+  }
+  throw invalidRequest("Invalid value for 'function_call': use 'auto', 'none' or {name}.", "function_call");
+}
+
+/**
+ * `allowParallel` (PROXY_ENABLE_PARALLEL_TOOL_CALLS in dev) lets every call of a step
+ * through even when the request asked for `parallel_tool_calls:false`.
+ */
+export function planTools(body: ToolFields, allowParallel = false): ToolPlan {
+  if (!absent(body.parallel_tool_calls) && typeof body.parallel_tool_calls !== "boolean") {
+    throw invalidRequest("'parallel_tool_calls' must be a boolean.", "parallel_tool_calls", "invalid_type");
+  }
+  const legacy = absent(body.tools) && !absent(body.functions);
+  if (!absent(body.tools) && !absent(body.functions)) {
+    throw invalidRequest("Send either 'tools' or the legacy 'functions', not both.", "functions");
+  }
+  const selection = legacy
+    ? selectByFunctionCall(parseLegacyFunctions(body.functions), body.function_call)
+    : selectByToolChoice(parseChatTools(body.tools), body.tool_choice);
+  // The legacy format carries one call per message.
+  const singleCall = legacy || (body.parallel_tool_calls === false && !allowParallel);
+  const steers = [selection.steer, singleCall && selection.offered.length > 0 ? SINGLE_STEER : null].filter(Boolean);
+  return { offered: selection.offered, steer: steers.length ? steers.join(" ") : null, singleCall, legacy };
+}

@@ -1,0 +1,115 @@
+/**
+ * The Responses API `response` object and its output items, built from what a Codex turn
+ * produced. Shared by the non-streamed answer and the lifecycle events of a stream.
+ */
+import type { TokenUsage } from "../codex/types.ts";
+import type { ApiError } from "./errors.ts";
+import type { ResponseSettings } from "./responses-request.ts";
+
+export interface ResponseMeta {
+  id: string;
+  createdAt: number;
+  model: string;
+}
+
+export type ResponseStatus = "in_progress" | "completed" | "failed";
+export type ItemStatus = "in_progress" | "completed";
+
+export interface OutputTextPart {
+  type: "output_text";
+  text: string;
+  annotations: never[];
+  logprobs: never[];
+}
+
+export interface MessageItem {
+  type: "message";
+  id: string;
+  status: ItemStatus;
+  role: "assistant";
+  content: OutputTextPart[];
+}
+
+export interface FunctionCallItem {
+  type: "function_call";
+  id: string;
+  call_id: string;
+  name: string;
+  arguments: string;
+  status: ItemStatus;
+}
+
+export interface ReasoningItem {
+  type: "reasoning";
+  id: string;
+  summary: Array<{ type: "summary_text"; text: string }>;
+}
+
+export type OutputItem = MessageItem | FunctionCallItem | ReasoningItem;
+
+export interface ResponsesUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+/** Codex's output tokens already include its reasoning tokens, as OpenAI's output_tokens do. */
+export function toResponsesUsage(usage: TokenUsage): ResponsesUsage {
+  return {
+    input_tokens: usage.inputTokens,
+    input_tokens_details: { cached_tokens: usage.cachedInputTokens },
+    output_tokens: usage.outputTokens,
+    output_tokens_details: { reasoning_tokens: usage.reasoningOutputTokens },
+    total_tokens: usage.inputTokens + usage.outputTokens,
+  };
+}
+
+export const outputTextPart = (text: string): OutputTextPart => ({ type: "output_text", text, annotations: [], logprobs: [] });
+
+/** The SDKs' `output_text` convenience: every message's text, in order. */
+export function outputText(output: readonly OutputItem[]): string {
+  return output.flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : [])).join("");
+}
+
+export interface ResponseState {
+  status: ResponseStatus;
+  output: readonly OutputItem[];
+  usage: TokenUsage | null;
+  error?: ApiError | null;
+}
+
+export function responseObject(meta: ResponseMeta, settings: ResponseSettings, state: ResponseState) {
+  const { error } = state;
+  return {
+    id: meta.id,
+    object: "response",
+    created_at: meta.createdAt,
+    status: state.status,
+    background: false,
+    error: error ? { code: error.code ?? error.type, message: error.message, type: error.type, param: error.param } : null,
+    incomplete_details: null,
+    instructions: settings.instructions,
+    max_output_tokens: settings.max_output_tokens,
+    model: meta.model,
+    output: state.output,
+    output_text: outputText(state.output),
+    parallel_tool_calls: settings.parallel_tool_calls,
+    previous_response_id: null,
+    reasoning: settings.reasoning,
+    // Accepted on the request, but nothing is kept: every response says so.
+    store: false,
+    temperature: settings.temperature,
+    text: settings.text,
+    tool_choice: settings.tool_choice,
+    tools: settings.tools,
+    top_p: settings.top_p,
+    truncation: "disabled",
+    usage: state.usage ? toResponsesUsage(state.usage) : null,
+    user: settings.user,
+    metadata: settings.metadata,
+  };
+}
+
+export type ResponseObject = ReturnType<typeof responseObject>;

@@ -1,0 +1,204 @@
+/**
+ * Codex turn events → Responses API stream events, numbered by `sequence_number`. The same
+ * fold builds the output of a non-streamed response, so both shapes always agree.
+ *
+ * Order per item: `output_item.added`, its part/summary `added`, deltas, `done`s, then
+ * `output_item.done`; a function call's arguments arrive complete from Codex and go out as
+ * one `function_call_arguments.delta`. Text after reasoning (or the reverse) closes the open
+ * item and starts a new one, so output indexes follow the order the model produced things.
+ */
+import type { TokenUsage, TurnEvent } from "../codex/types.ts";
+import type { ApiError } from "./errors.ts";
+import { randomId } from "./ids.ts";
+import type { ResponseSettings } from "./responses-request.ts";
+import {
+  outputTextPart, responseObject,
+  type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseMeta, type ResponseStatus,
+} from "./responses-response.ts";
+import { ZERO_USAGE } from "./usage.ts";
+
+export interface ResponseEvent {
+  type: string;
+  sequence_number: number;
+  [field: string]: unknown;
+}
+
+export interface FoldOptions {
+  includeReasoning: boolean;
+  parallelToolCalls: boolean;
+}
+
+type OpenItem = { item: MessageItem; index: number } | { item: ReasoningItem; index: number };
+
+export class ResponseEventFold {
+  #sequence = 0;
+  readonly #output: OutputItem[] = [];
+  #open: OpenItem | null = null;
+  #usage: TokenUsage | null = null;
+  #calls = 0;
+
+  constructor(
+    private readonly meta: ResponseMeta,
+    private readonly settings: ResponseSettings,
+    private readonly options: FoldOptions,
+  ) {}
+
+  get output(): readonly OutputItem[] {
+    return this.#output;
+  }
+
+  /** What Codex reported so far (null until its usage event). */
+  get usage(): TokenUsage | null {
+    return this.#usage;
+  }
+
+  /** The response object in its current state (`completed` responses always carry usage). */
+  response(status: ResponseStatus, error: ApiError | null = null) {
+    const usage = status === "completed" ? (this.#usage ?? ZERO_USAGE) : this.#usage;
+    return responseObject(this.meta, this.settings, { status, output: this.#output, usage, error });
+  }
+
+  #event(type: string, fields: Record<string, unknown>): ResponseEvent {
+    return { type, sequence_number: this.#sequence++, ...fields };
+  }
+
+  /** Deep copy, so an event never changes after it was produced. */
+  #snapshot<T>(value: T): T {
+    return JSON.parse(JSON.stringify(value)) as T;
+  }
+
+  start(): ResponseEvent[] {
+    return [
+      this.#event("response.created", { response: this.#snapshot(this.response("in_progress")) }),
+      this.#event("response.in_progress", { response: this.#snapshot(this.response("in_progress")) }),
+    ];
+  }
+
+  /** Folds one Codex event in; `stop` says the response is complete without the rest of the turn. */
+  apply(event: TurnEvent): { events: ResponseEvent[]; stop: boolean } {
+    const events: ResponseEvent[] = [];
+    switch (event.type) {
+      case "text":
+        this.#text(event.delta, events);
+        return { events, stop: false };
+      case "reasoning":
+        if (this.options.includeReasoning) this.#reasoning(event.delta, events);
+        return { events, stop: false };
+      case "tool_call":
+        if (!this.options.parallelToolCalls && this.#calls > 0) return { events, stop: true };
+        this.#functionCall(event, events);
+        return { events, stop: !this.options.parallelToolCalls };
+      case "tool_calls_complete":
+        return { events, stop: true };
+      case "usage":
+        this.#usage = event.usage;
+        return { events, stop: false };
+    }
+  }
+
+  complete(): ResponseEvent[] {
+    const events: ResponseEvent[] = [];
+    this.#close(events);
+    events.push(this.#event("response.completed", { response: this.#snapshot(this.response("completed")) }));
+    return events;
+  }
+
+  /** A failure after the stream began: a typed `error` event, then `response.failed`. */
+  fail(error: ApiError): ResponseEvent[] {
+    const body = { type: error.type, code: error.code, message: error.message, param: error.param };
+    return [
+      this.#event("error", { code: error.code, message: error.message, param: error.param, error: body }),
+      this.#event("response.failed", { response: this.#snapshot(this.response("failed", error)) }),
+    ];
+  }
+
+  #text(delta: string, events: ResponseEvent[]): void {
+    let open = this.#open;
+    if (!open || open.item.type !== "message") {
+      this.#close(events);
+      const item: MessageItem = { type: "message", id: randomId("msg_"), status: "in_progress", role: "assistant", content: [] };
+      open = this.#begin(item, events);
+      item.content.push(outputTextPart(""));
+      events.push(this.#event("response.content_part.added", {
+        item_id: item.id, output_index: open.index, content_index: 0, part: outputTextPart(""),
+      }));
+    }
+    const item = open.item as MessageItem;
+    item.content[0]!.text += delta;
+    events.push(this.#event("response.output_text.delta", {
+      item_id: item.id, output_index: open.index, content_index: 0, delta, logprobs: [],
+    }));
+  }
+
+  #reasoning(delta: string, events: ResponseEvent[]): void {
+    let open = this.#open;
+    if (!open || open.item.type !== "reasoning") {
+      this.#close(events);
+      const item: ReasoningItem = { type: "reasoning", id: randomId("rs_"), summary: [] };
+      open = this.#begin(item, events);
+      item.summary.push({ type: "summary_text", text: "" });
+      events.push(this.#event("response.reasoning_summary_part.added", {
+        item_id: item.id, output_index: open.index, summary_index: 0, part: { type: "summary_text", text: "" },
+      }));
+    }
+    const item = open.item as ReasoningItem;
+    item.summary[0]!.text += delta;
+    events.push(this.#event("response.reasoning_summary_text.delta", {
+      item_id: item.id, output_index: open.index, summary_index: 0, delta,
+    }));
+  }
+
+  #functionCall(call: { id: string; name: string; arguments: string }, events: ResponseEvent[]): void {
+    this.#close(events);
+    this.#calls++;
+    const item: FunctionCallItem = {
+      type: "function_call", id: randomId("fc_"), call_id: call.id, name: call.name, arguments: "", status: "in_progress",
+    };
+    const index = this.#output.length;
+    this.#output.push(item);
+    events.push(this.#event("response.output_item.added", { output_index: index, item: this.#snapshot(item) }));
+    item.arguments = call.arguments;
+    events.push(this.#event("response.function_call_arguments.delta", { item_id: item.id, output_index: index, delta: call.arguments }));
+    events.push(this.#event("response.function_call_arguments.done", {
+      item_id: item.id, output_index: index, name: call.name, arguments: call.arguments,
+    }));
+    item.status = "completed";
+    events.push(this.#event("response.output_item.done", { output_index: index, item: this.#snapshot(item) }));
+  }
+
+  #begin<T extends MessageItem | ReasoningItem>(item: T, events: ResponseEvent[]): { item: T; index: number } {
+    const open = { item, index: this.#output.length };
+    this.#output.push(item);
+    this.#open = open as OpenItem;
+    events.push(this.#event("response.output_item.added", { output_index: open.index, item: this.#snapshot(item) }));
+    return open;
+  }
+
+  /** Ends the open message or reasoning item with its `done` events. */
+  #close(events: ResponseEvent[]): void {
+    const open = this.#open;
+    if (!open) return;
+    this.#open = null;
+    const { index } = open;
+    if (open.item.type === "message") {
+      const item = open.item;
+      const part = item.content[0]!;
+      events.push(this.#event("response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text: part.text, logprobs: [] }));
+      events.push(this.#event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part: this.#snapshot(part) }));
+      item.status = "completed";
+    } else {
+      const item = open.item;
+      const text = item.summary[0]!.text;
+      events.push(this.#event("response.reasoning_summary_text.done", { item_id: item.id, output_index: index, summary_index: 0, text }));
+      events.push(this.#event("response.reasoning_summary_part.done", {
+        item_id: item.id, output_index: index, summary_index: 0, part: { type: "summary_text", text },
+      }));
+    }
+    events.push(this.#event("response.output_item.done", { output_index: index, item: this.#snapshot(open.item) }));
+  }
+}
+
+/** One SSE frame per event, named as OpenAI names them (`event:` lines are what the SDKs dispatch on). */
+export function eventFrame(event: ResponseEvent): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}

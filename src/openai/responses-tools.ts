@@ -1,0 +1,128 @@
+/**
+ * Responses `tools`, `tool_choice` and `text.format` → what a Codex turn can carry: dynamic
+ * tools, an output schema, and a line of instructions where Codex has no switch (it always
+ * sends `tool_choice:"auto"` upstream, so "required" and a named function are steered).
+ */
+import type { DynamicTool } from "../codex/types.ts";
+import { invalidRequest } from "./errors.ts";
+import { JSON_OBJECT_STEER } from "./response-format.ts";
+
+const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Codex always offers this tool itself; a client tool of the same name would be ambiguous. */
+const RESERVED = new Set(["request_user_input"]);
+const EMPTY_PARAMETERS = { type: "object", properties: {} };
+
+export interface ToolSelection {
+  /** The tools offered to the model for this turn. */
+  offered: DynamicTool[];
+  /** An instruction that steers the model toward the requested tool choice, if any. */
+  steer: string | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function parseTools(value: unknown): DynamicTool[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalidRequest("'tools' must be an array of function tools.", "tools", "invalid_type");
+  const seen = new Set<string>();
+  return value.map((tool, i): DynamicTool => {
+    const param = `tools[${i}]`;
+    if (!isObject(tool)) throw invalidRequest(`'${param}' must be an object.`, param, "invalid_type");
+    if (tool.type !== "function") {
+      throw invalidRequest(
+        `Unsupported tool type ${JSON.stringify(tool.type)}: this server offers the model only your own function tools (type 'function').`,
+        `${param}.type`, "unsupported_value",
+      );
+    }
+    if (typeof tool.name !== "string" && isObject(tool.function)) {
+      throw invalidRequest(
+        `'${param}' uses the Chat Completions shape; Responses function tools are flat: {type:'function', name, description, parameters}.`,
+        `${param}.name`, "missing_required_parameter",
+      );
+    }
+    if (typeof tool.name !== "string" || !TOOL_NAME.test(tool.name)) {
+      throw invalidRequest(`'${param}.name' must be 1-64 letters, digits, '_' or '-'.`, `${param}.name`);
+    }
+    if (RESERVED.has(tool.name)) throw invalidRequest(`The function name ${JSON.stringify(tool.name)} is reserved by this server.`, `${param}.name`);
+    if (seen.has(tool.name)) throw invalidRequest(`Duplicate function name ${JSON.stringify(tool.name)} in 'tools'.`, `${param}.name`);
+    seen.add(tool.name);
+    if (tool.parameters !== undefined && tool.parameters !== null && !isObject(tool.parameters)) {
+      throw invalidRequest(`'${param}.parameters' must be a JSON Schema object.`, `${param}.parameters`, "invalid_type");
+    }
+    if (tool.description !== undefined && tool.description !== null && typeof tool.description !== "string") {
+      throw invalidRequest(`'${param}.description' must be a string.`, `${param}.description`, "invalid_type");
+    }
+    return {
+      name: tool.name,
+      // Codex's thread/start rejects a dynamic tool without a description.
+      description: typeof tool.description === "string" ? tool.description : "",
+      inputSchema: (tool.parameters as Record<string, unknown> | null | undefined) ?? EMPTY_PARAMETERS,
+    };
+  });
+}
+
+function declared(tools: DynamicTool[], name: unknown, param: string): DynamicTool {
+  const tool = tools.find((t) => t.name === name);
+  if (!tool) throw invalidRequest(`Tool choice names ${JSON.stringify(name)}, which is not in 'tools'.`, param);
+  return tool;
+}
+
+const REQUIRED_STEER = "You must call at least one of the available functions now instead of answering directly.";
+
+export function selectTools(tools: DynamicTool[], choice: unknown): ToolSelection {
+  if (choice === undefined || choice === null || choice === "auto") return { offered: tools, steer: null };
+  if (choice === "none") return { offered: [], steer: null };
+  if (choice === "required") {
+    if (tools.length === 0) throw invalidRequest("tool_choice 'required' needs at least one tool in 'tools'.", "tool_choice");
+    return { offered: tools, steer: REQUIRED_STEER };
+  }
+  if (isObject(choice) && choice.type === "function") {
+    const tool = declared(tools, choice.name, "tool_choice.name");
+    return { offered: [tool], steer: `You must call the function \`${tool.name}\` now instead of answering directly.` };
+  }
+  if (isObject(choice) && choice.type === "allowed_tools") {
+    if (!Array.isArray(choice.tools) || choice.tools.length === 0) {
+      throw invalidRequest("'tool_choice.tools' must list at least one function.", "tool_choice.tools");
+    }
+    const offered = choice.tools.map((t: unknown, j) => declared(tools, isObject(t) ? t.name : undefined, `tool_choice.tools[${j}].name`));
+    if (choice.mode !== undefined && choice.mode !== "auto" && choice.mode !== "required") {
+      throw invalidRequest("'tool_choice.mode' must be 'auto' or 'required'.", "tool_choice.mode");
+    }
+    return { offered, steer: choice.mode === "required" ? REQUIRED_STEER : null };
+  }
+  throw invalidRequest(
+    "Invalid 'tool_choice': use 'auto', 'none', 'required', {type:'function', name} or {type:'allowed_tools', mode, tools}.",
+    "tool_choice",
+  );
+}
+
+export interface OutputFormat {
+  outputSchema: Record<string, unknown> | null;
+  steer: string | null;
+  /** The `text` object echoed in the response. */
+  echo: { format: Record<string, unknown> };
+}
+
+export function selectOutputFormat(text: unknown): OutputFormat {
+  const plain: OutputFormat = { outputSchema: null, steer: null, echo: { format: { type: "text" } } };
+  if (text === undefined || text === null) return plain;
+  if (!isObject(text)) throw invalidRequest("'text' must be an object.", "text", "invalid_type");
+  const format = text.format;
+  if (format === undefined || format === null) return plain;
+  if (!isObject(format)) throw invalidRequest("'text.format' must be an object.", "text.format", "invalid_type");
+  switch (format.type) {
+    case "text":
+      return plain;
+    case "json_schema":
+      if (!isObject(format.schema)) {
+        throw invalidRequest("'text.format.schema' must be a JSON Schema object.", "text.format.schema", "missing_required_parameter");
+      }
+      return { outputSchema: format.schema, steer: null, echo: { format } };
+    case "json_object":
+      return { outputSchema: null, steer: JSON_OBJECT_STEER, echo: { format } };
+    default:
+      throw invalidRequest(
+        `Unsupported 'text.format.type' ${JSON.stringify(format.type)}: use 'text', 'json_schema' or 'json_object'.`, "text.format.type",
+      );
+  }
+}

@@ -1,0 +1,84 @@
+/** POST /v1/responses: the native Responses API over the Codex path (and HEAD). Mounted unless PROXY_ENABLE_RESPONSES=false. */
+import { Elysia, t } from "elysia";
+import type { Logger } from "pino";
+import type { Config } from "../config/env.ts";
+import type { ModelCatalog } from "../config/models.ts";
+import type { CodexBackend, TokenUsage } from "../codex/types.ts";
+import type { ConcurrencyGuard } from "../http/concurrency-guard.ts";
+import { elapsedMs, requestContext, type RequestContext } from "../http/request-context.ts";
+import { keepaliveFor, sseResponse } from "../http/sse.ts";
+import { randomId } from "../openai/ids.ts";
+import { planResponse, type ResponsesRequestBody } from "../openai/responses-request.ts";
+import { runtime } from "../runtime/index.ts";
+import { completeResponse, responseFrames } from "../services/responses.ts";
+import { clientClosed, TurnDeadline } from "../services/turn-deadline.ts";
+import { startTurns } from "../services/turn-stream.ts";
+
+const Nullable = <T extends Parameters<typeof t.Optional>[0]>(schema: T) => t.Optional(t.Union([schema, t.Null()]));
+const Open = { additionalProperties: true } as const;
+
+/** The shape every Responses request must have; input items, tools and formats are checked in planResponse. */
+export const ResponsesBody = t.Object(
+  {
+    model: t.String(),
+    input: t.Optional(t.Unknown()),
+    stream: Nullable(t.Boolean()),
+    store: Nullable(t.Boolean()),
+    parallel_tool_calls: Nullable(t.Boolean()),
+    max_output_tokens: Nullable(t.Integer({ minimum: 1 })),
+    temperature: Nullable(t.Number({ minimum: 0, maximum: 2 })),
+    top_p: Nullable(t.Number({ minimum: 0, maximum: 1 })),
+  },
+  Open,
+);
+
+export interface ResponsesDeps {
+  config: Config;
+  catalog: ModelCatalog;
+  backend: CodexBackend;
+  logger: Logger;
+  /** Stream slots (PROXY_SSE_MAX_CONCURRENCY); a slot is given back when the request finishes. */
+  streams: ConcurrencyGuard;
+  finish(ctx: RequestContext, status: number): void;
+}
+
+export function responsesRoutes({ config, catalog, backend, streams, finish }: ResponsesDeps) {
+  return new Elysia({ name: "responses" })
+    .head("/v1/responses", () => new Response(null, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } }))
+    .post(
+      "/v1/responses",
+      async ({ body, request }) => {
+        const plan = planResponse(body as ResponsesRequestBody, catalog, config.defaultInstructions);
+        const ctx = requestContext(request);
+        if (ctx) ctx.model = plan.requestedModel;
+        const reportUsage = (usage: TokenUsage) => ctx && (ctx.usage = usage);
+        const meta = { id: randomId("resp_"), createdAt: Math.floor(Date.now() / 1000), model: plan.requestedModel };
+        // A stream takes its slot before its turns start (429 when none is free).
+        const guardHeaders = plan.stream && ctx ? streams.acquire(ctx, (reason) => deadline.abort(reason)) : {};
+        const deadline = new TurnDeadline({ idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal });
+        if (!plan.stream) {
+          runtime.keepRequestAlive(request);
+          try {
+            return await completeResponse(backend, plan, meta, deadline, reportUsage);
+          } finally {
+            deadline.dispose();
+          }
+        }
+        const keepaliveMs = keepaliveFor(request, config.sse.keepaliveMs, config.sse.noKeepaliveUserAgent);
+        const [started] = await startTurns(backend, [plan.turn], deadline, keepaliveMs || 10_000).catch((error) => {
+          deadline.dispose();
+          throw error;
+        });
+        if (ctx) ctx.streaming = true;
+        return sseResponse({
+          frames: responseFrames(started!, plan, meta, deadline, reportUsage),
+          keepaliveMs,
+          headers: guardHeaders,
+          onFirstWrite: () => ctx && (ctx.ttfbMs = elapsedMs(ctx)),
+          onCancel: () => deadline.abort(clientClosed()),
+          onEnd: () => ctx && finish(ctx, 200),
+        });
+      },
+      { body: ResponsesBody },
+    );
+}

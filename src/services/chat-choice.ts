@@ -1,0 +1,179 @@
+/**
+ * One chat choice = one Codex turn, read until it ends or until the proxy ends it: when
+ * every tool call of a model step is known, when a `<use_tool>` control cuts it, or when
+ * another choice of the same request failed. Several choices run concurrently and are
+ * read as one stream of events tagged with their index.
+ */
+import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
+import { emptyChoice, type ChoiceResult, type ToolCall } from "../openai/chat-completion.ts";
+import { ApiError } from "../openai/errors.ts";
+import { isJsonObjectText } from "../openai/response-format.ts";
+import { ToolBlockGate, type ToolBlockPolicy } from "../openai/tool-block-gate.ts";
+
+export type ChoiceEvent =
+  | { type: "text"; delta: string }
+  | { type: "reasoning"; delta: string }
+  | { type: "tool_call"; callIndex: number; call: ToolCall }
+  | { type: "done"; result: ChoiceResult };
+
+export interface ChoiceRules {
+  /** Drop every tool call of a step after the first (parallel_tool_calls:false, legacy functions). */
+  singleCall: boolean;
+  /** The answer must be one JSON object (response_format json_object). */
+  jsonObject: boolean;
+  /** `<use_tool>` block controls, in tool-block mode. */
+  toolBlocks: ToolBlockPolicy | null;
+}
+
+/** The abort reason when the proxy itself ends a turn that is doing fine. */
+class TurnCut extends Error {
+  override name = "TurnCut";
+}
+
+export const invalidJsonOutput = () =>
+  new ApiError({
+    status: 502, type: "server_error", code: "invalid_json_output",
+    message: "The model's answer was not the single JSON object response_format json_object asks for.",
+  });
+
+/**
+ * Runs one turn. `signal` ends it as a failure (client gone, timeout, a sibling failed);
+ * `touch` is told about every Codex event (idle timer).
+ */
+export async function* runChoice(
+  backend: CodexBackend, turn: TurnRequest, signal: AbortSignal, rules: ChoiceRules, touch: () => void,
+): AsyncGenerator<ChoiceEvent> {
+  const cut = new AbortController();
+  const events = backend.runTurn(turn, AbortSignal.any([signal, cut.signal]))[Symbol.asyncIterator]();
+  const choice = emptyChoice();
+  const gate = rules.toolBlocks ? new ToolBlockGate(rules.toolBlocks) : null;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  let endedByItself = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<TurnEvent>;
+      try {
+        next = await events.next();
+      } catch (error) {
+        if (error instanceof TurnCut && cut.signal.aborted) break;
+        throw error;
+      }
+      if (next.done) {
+        endedByItself = true;
+        break;
+      }
+      touch();
+      const event = next.value;
+      let stop = false;
+      switch (event.type) {
+        case "text": {
+          if (!gate) {
+            choice.content += event.delta;
+            yield { type: "text", delta: event.delta };
+            break;
+          }
+          const step = gate.push(event.delta);
+          if (step.forward) {
+            choice.content += step.forward;
+            yield { type: "text", delta: step.forward };
+          }
+          if (step.action === "stop") stop = true;
+          if (step.action === "arm_grace") {
+            clearTimeout(grace);
+            grace = setTimeout(() => cut.abort(new TurnCut("no tool block followed within the grace period")), gate.policy.graceMs);
+          }
+          break;
+        }
+        case "reasoning":
+          choice.reasoning += event.delta;
+          yield { type: "reasoning", delta: event.delta };
+          break;
+        case "tool_call": {
+          if (rules.singleCall && choice.toolCalls.length > 0) {
+            choice.truncated = true;
+            break;
+          }
+          const call: ToolCall = { id: event.id, type: "function", function: { name: event.name, arguments: event.arguments } };
+          choice.toolCalls.push(call);
+          choice.finishReason = "tool_calls";
+          yield { type: "tool_call", callIndex: choice.toolCalls.length - 1, call };
+          break;
+        }
+        case "tool_calls_complete":
+          stop = true;
+          break;
+        case "usage":
+          choice.usage = event.usage;
+          break;
+      }
+      if (stop) break;
+    }
+    clearTimeout(grace);
+    if (gate) {
+      if (endedByItself) {
+        const rest = gate.end();
+        if (rest) {
+          choice.content += rest;
+          yield { type: "text", delta: rest };
+        }
+      }
+      choice.toolBlocks = gate.count;
+      choice.truncated ||= gate.truncated;
+      if (gate.count > 0) choice.finishReason = "tool_calls";
+    }
+    if (rules.jsonObject && choice.toolCalls.length === 0 && !isJsonObjectText(choice.content)) throw invalidJsonOutput();
+    // The answer is complete here; the turn is interrupted and released when the reader moves on.
+    yield { type: "done", result: choice };
+  } finally {
+    clearTimeout(grace);
+    // Interrupts the Codex turn if it is still running and frees its thread.
+    await events.return?.();
+  }
+}
+
+export type TaggedEvent = { index: number; event: ChoiceEvent };
+
+type Step = { index: number; result: IteratorResult<ChoiceEvent> } | { index: number; error: unknown };
+
+/**
+ * The events of all choices in arrival order. A choice's `done` event is final: its turn is
+ * released in the background, so the answer does not wait for the interrupt. The first
+ * failure ends the rest (`stopAll` aborts their turns) and is thrown; a consumer that stops
+ * reading early ends them the same way.
+ */
+export async function* mergeChoices(
+  choices: AsyncGenerator<ChoiceEvent>[], stopAll: (reason: unknown) => void,
+): AsyncGenerator<TaggedEvent> {
+  const pending = new Map<number, Promise<Step>>();
+  const arm = (index: number) =>
+    pending.set(index, choices[index]!.next().then((result) => ({ index, result }), (error) => ({ index, error })));
+  choices.forEach((_, index) => arm(index));
+  let failure: unknown = new TurnCut("the response was abandoned");
+  try {
+    while (pending.size > 0) {
+      const step = await Promise.race(pending.values());
+      if ("error" in step) {
+        pending.delete(step.index);
+        failure = step.error;
+        throw step.error;
+      }
+      if (step.result.done) {
+        pending.delete(step.index);
+        continue;
+      }
+      const event = step.result.value;
+      if (event.type === "done") {
+        pending.delete(step.index);
+        void choices[step.index]!.next().catch(() => {});
+      } else {
+        arm(step.index);
+      }
+      yield { index: step.index, event };
+    }
+  } finally {
+    if (pending.size > 0) {
+      stopAll(failure);
+      await Promise.allSettled(pending.values());
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Runs a planned legacy Completions request: one Codex turn per choice, concurrently, with
+ * `stop` and `echo` applied to the text, rendered as a `text_completion` object or chunks.
+ */
+import type { CodexBackend, TokenUsage, TurnRequest } from "../codex/types.ts";
+import { DONE_FRAME, errorFrame } from "../openai/chat-completion.ts";
+import type { CompletionsPlan } from "../openai/completions-request.ts";
+import {
+  CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type TextCompletionMeta,
+} from "../openai/completions-response.ts";
+import { toApiError } from "../openai/errors.ts";
+import { cutAtStop, StopSequenceCutter } from "../openai/stop-sequences.ts";
+import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
+import { clientClosed, type TurnDeadline } from "./turn-deadline.ts";
+import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
+
+export type UsageReporter = (usage: TokenUsage) => void;
+
+const sumUsage = (usages: Array<TokenUsage | null>) => usages.reduce<TokenUsage>((sum, u) => (u ? addUsage(sum, u) : sum), ZERO_USAGE);
+
+async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnDeadline) {
+  let text = "";
+  let usage: TokenUsage | null = null;
+  for await (const event of backend.runTurn(turn, deadline.signal)) {
+    deadline.touch();
+    if (event.type === "text") text += event.delta;
+    else if (event.type === "usage") usage = event.usage;
+  }
+  return { text, usage };
+}
+
+export async function completeText(
+  backend: CodexBackend, plan: CompletionsPlan, meta: TextCompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
+) {
+  const runs = await Promise.all(plan.choices.map((c) => runText(backend, c.turn, deadline))).catch((error) => {
+    deadline.abort(error); // the other choices' turns stop too
+    throw error;
+  });
+  const choices = runs.map((run, i): CompletionChoiceResult => ({
+    text: (plan.echo ? plan.choices[i]!.prompt : "") + cutAtStop(run.text, plan.stop),
+    finishReason: "stop",
+  }));
+  const usage = sumUsage(runs.map((r) => r.usage));
+  reportUsage(usage);
+  return textCompletion(meta, choices, usage);
+}
+
+export async function* textCompletionFrames(
+  started: StartedTurn[], plan: CompletionsPlan, meta: TextCompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
+): AsyncGenerator<string> {
+  const encoder = new CompletionChunkEncoder(meta, plan.includeUsage);
+  const cutters = plan.choices.map(() => new StopSequenceCutter(plan.stop));
+  const finished = plan.choices.map(() => false);
+  const usages: Array<TokenUsage | null> = plan.choices.map(() => null);
+  try {
+    if (plan.echo) for (const [i, choice] of plan.choices.entries()) yield encoder.text(i, choice.prompt);
+    for await (const step of mergeTurns(started)) {
+      deadline.touch();
+      const { index } = step;
+      const cutter = cutters[index]!;
+      if ("done" in step) {
+        const rest = cutter.flush();
+        if (rest) yield encoder.text(index, rest);
+      } else if (step.event.type === "text") {
+        const text = cutter.push(step.event.delta);
+        if (text) yield encoder.text(index, text);
+      } else if (step.event.type === "usage") {
+        usages[index] = step.event.usage;
+      }
+      // A stop sequence ends the choice for the client; its turn runs on so its usage is known.
+      if (!finished[index] && ("done" in step || cutter.stopped)) {
+        finished[index] = true;
+        yield encoder.finish(index, "stop");
+      }
+    }
+    const usage = sumUsage(usages);
+    reportUsage(usage);
+    if (plan.includeUsage) yield encoder.usage(usage);
+  } catch (error) {
+    yield errorFrame(toApiError(error));
+  } finally {
+    await closeTurns(started, deadline, clientClosed());
+    deadline.dispose();
+  }
+  yield DONE_FRAME;
+}

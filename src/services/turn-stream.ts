@@ -1,0 +1,72 @@
+/**
+ * Starting streamed turns so that an early failure still gets a real HTTP status, and
+ * reading several concurrent turns (n > 1, prompt arrays) as one stream of events.
+ */
+import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
+import type { TurnDeadline } from "./turn-deadline.ts";
+
+export interface StartedTurn {
+  events: AsyncIterator<TurnEvent>;
+  first: Promise<IteratorResult<TurnEvent>>;
+}
+
+/**
+ * Starts every turn and waits up to `holdMs` for each one's first event. A turn that fails
+ * in that window fails the request before any byte is written (the others are aborted).
+ */
+export async function startTurns(
+  backend: CodexBackend, turns: TurnRequest[], deadline: TurnDeadline, holdMs: number,
+): Promise<StartedTurn[]> {
+  const started = turns.map((turn): StartedTurn => {
+    const events = backend.runTurn(turn, deadline.signal)[Symbol.asyncIterator]();
+    return { events, first: events.next() };
+  });
+  let failure: { error: unknown } | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.allSettled(started.map((s) => s.first)),
+    new Promise<void>((resolve) => started.forEach((s) => s.first.catch((error) => {
+      failure ??= { error };
+      resolve();
+    }))),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, holdMs))),
+  ]);
+  clearTimeout(timer);
+  if (failure) {
+    const { error } = failure;
+    deadline.abort(error);
+    await Promise.allSettled(started.map((s) => s.events.return?.()));
+    throw error;
+  }
+  return started;
+}
+
+export type MergedEvent = { index: number; event: TurnEvent } | { index: number; done: true };
+
+type Step = { index: number; result: IteratorResult<TurnEvent> } | { index: number; error: unknown };
+
+/** Events of all turns in arrival order, each tagged with its turn's index; throws the first failure. */
+export async function* mergeTurns(started: StartedTurn[]): AsyncGenerator<MergedEvent> {
+  const settle = (index: number, next: Promise<IteratorResult<TurnEvent>>): Promise<Step> =>
+    next.then((result) => ({ index, result }), (error) => ({ index, error }));
+  const pending = new Map<number, Promise<Step>>();
+  started.forEach((s, index) => pending.set(index, settle(index, s.first)));
+  while (pending.size > 0) {
+    const step = await Promise.race(pending.values());
+    if ("error" in step) throw step.error;
+    const { index, result } = step;
+    if (result.done) {
+      pending.delete(index);
+      yield { index, done: true };
+      continue;
+    }
+    pending.set(index, settle(index, started[index]!.events.next()));
+    yield { index, event: result.value };
+  }
+}
+
+/** Ends every turn still running: abort first, so no `return()` waits on a pending event. */
+export async function closeTurns(started: StartedTurn[], deadline: TurnDeadline, reason: unknown): Promise<void> {
+  deadline.abort(reason);
+  await Promise.allSettled(started.map((s) => s.events.return?.()));
+}

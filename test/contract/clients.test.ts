@@ -1,0 +1,154 @@
+/**
+ * Real clients that default to the Responses API, through the real Codex binary and the fake
+ * model server: the Vercel AI SDK (`createOpenAI(...)(modelId)`) and LangChain's ChatOpenAI
+ * with a model id containing "codex". Text, tool calls and usage must come out right.
+ */
+import { createOpenAI } from "@ai-sdk/openai";
+import { HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
+import { ChatOpenAI } from "@langchain/openai";
+import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { DEFAULT_REPLY, DEFAULT_USAGE } from "../support/fake-model-server.ts";
+import { codexPids } from "../support/processes.ts";
+import { startProxy, TEST_KEY, type ProxyUnderTest } from "../support/proxy-harness.ts";
+
+let proxy: ProxyUnderTest;
+/** Paths the clients called on our server, in order. */
+const paths: string[] = [];
+const recordingFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+  paths.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+  return fetch(input, init);
+}) as typeof fetch;
+
+beforeAll(async () => {
+  proxy = await startProxy();
+});
+
+afterAll(async () => {
+  const home = proxy.home.path;
+  await proxy.stop();
+  expect(codexPids(home)).toEqual([]);
+});
+
+const ask = 'Weather in Paris? [[call:get_weather]] [[args:{"city":"Paris"}]]';
+const weatherParameters = { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false };
+const lastUpstream = () => proxy.fake.requests.at(-1)!.body;
+
+describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
+  const model = () => createOpenAI({ baseURL: `${proxy.url}/v1`, apiKey: TEST_KEY, fetch: recordingFetch })("codex-5");
+  const aiUsage = {
+    inputTokens: DEFAULT_USAGE.input,
+    outputTokens: DEFAULT_USAGE.output,
+    totalTokens: DEFAULT_USAGE.input + DEFAULT_USAGE.output,
+  };
+  const weatherTool = () => tool({
+    description: "Current weather for a city",
+    inputSchema: jsonSchema<{ city: string }>(weatherParameters),
+    execute: async ({ city }) => `sunny in ${city}`,
+  });
+
+  test("generateText: text, finish reason and usage with cached and reasoning tokens", async () => {
+    paths.length = 0;
+    const result = await generateText({ model: model(), system: "Be brief.", prompt: "hi", maxRetries: 0 });
+    expect(paths).toEqual(["/v1/responses"]);
+    expect(result.text).toBe(DEFAULT_REPLY);
+    expect(result.finishReason).toBe("stop");
+    expect(result.usage).toMatchObject(aiUsage);
+    expect(result.usage.inputTokenDetails.cacheReadTokens).toBe(DEFAULT_USAGE.cached);
+    expect(result.usage.outputTokenDetails.reasoningTokens).toBe(DEFAULT_USAGE.reasoning);
+    expect(result.response.id).toMatch(/^resp_/);
+    expect(lastUpstream().input[0].content[0].text).toBe("Be brief.");
+  });
+
+  test("streamText: text deltas, no error parts, usage", async () => {
+    const result = streamText({ model: model(), prompt: "hi [[chunks:5]]", maxRetries: 0 });
+    const errors: unknown[] = [];
+    let deltas = 0;
+    for await (const part of result.fullStream) {
+      if (part.type === "error") errors.push(part.error);
+      if (part.type === "text-delta") deltas++;
+    }
+    expect(errors).toEqual([]);
+    expect(deltas).toBeGreaterThanOrEqual(1);
+    expect(await result.text).toBe(DEFAULT_REPLY);
+    expect(await result.finishReason).toBe("stop");
+    expect(await result.usage).toMatchObject(aiUsage);
+  });
+
+  test("generateText with a tool: the call is made, its result goes back, the model answers", async () => {
+    const result = await generateText({
+      model: model(), prompt: ask, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3), maxRetries: 0,
+    });
+    expect(result.steps).toHaveLength(2);
+    expect(result.steps[0]!.toolCalls.map((c) => [c.toolName, c.input])).toEqual([["get_weather", { city: "Paris" }]]);
+    expect(result.steps[0]!.finishReason).toBe("tool-calls");
+    expect(result.text).toBe("TOOL RESULT sunny in Paris");
+    expect(result.steps[1]!.toolCalls).toEqual([]);
+    expect(result.usage).toMatchObject(aiUsage);
+    const upstream = lastUpstream();
+    expect(upstream.tools.find((t: any) => t.name === "get_weather")?.parameters).toMatchObject({ properties: { city: { type: "string" } } });
+    expect(upstream.input.at(-1)).toMatchObject({ type: "function_call_output", output: "sunny in Paris" });
+  });
+
+  test("streamText with a tool: tool-call and tool-result parts, then the answer", async () => {
+    const result = streamText({
+      model: model(), prompt: ask, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3), maxRetries: 0,
+    });
+    const kinds: string[] = [];
+    for await (const part of result.fullStream) {
+      if (part.type === "error") throw part.error;
+      if (part.type === "tool-call" || part.type === "tool-result") kinds.push(`${part.type}:${part.toolName}`);
+    }
+    expect(kinds).toEqual(["tool-call:get_weather", "tool-result:get_weather"]);
+    expect(await result.text).toBe("TOOL RESULT sunny in Paris");
+    expect((await result.totalUsage).inputTokens).toBeGreaterThanOrEqual(DEFAULT_USAGE.input);
+  });
+});
+
+describe("LangChain ChatOpenAI with a codex model id (routes to /v1/responses)", () => {
+  const chat = () => new ChatOpenAI({
+    model: "codex-5", apiKey: TEST_KEY, maxRetries: 0, configuration: { baseURL: `${proxy.url}/v1`, fetch: recordingFetch },
+  });
+  const lcUsage = {
+    input_tokens: DEFAULT_USAGE.input,
+    output_tokens: DEFAULT_USAGE.output,
+    total_tokens: DEFAULT_USAGE.input + DEFAULT_USAGE.output,
+    input_token_details: { cache_read: DEFAULT_USAGE.cached },
+    output_token_details: { reasoning: DEFAULT_USAGE.reasoning },
+  };
+
+  test("invoke: text and usage metadata; the system message arrives as instructions", async () => {
+    paths.length = 0;
+    const message = await chat().invoke([new SystemMessage("You are a pirate."), new HumanMessage("hi")]);
+    expect(paths).toEqual(["/v1/responses"]);
+    expect(message.text).toBe(DEFAULT_REPLY);
+    expect(message.usage_metadata).toMatchObject(lcUsage);
+    expect(lastUpstream().input[0].content[0].text).toBe("You are a pirate.");
+  });
+
+  test("stream: the chunks add up to the text; the last one carries usage", async () => {
+    let text = "";
+    let usage: unknown = null;
+    for await (const chunk of await chat().stream("hi")) {
+      text += chunk.text;
+      if (chunk.usage_metadata) usage = chunk.usage_metadata;
+    }
+    expect(text).toBe(DEFAULT_REPLY);
+    expect(usage).toMatchObject(lcUsage);
+  });
+
+  test("bindTools: a tool call comes back; a ToolMessage with its result continues the conversation", async () => {
+    const llm = chat().bindTools([{
+      type: "function", function: { name: "get_weather", description: "Current weather for a city", parameters: weatherParameters },
+    }]);
+    const human = new HumanMessage(ask);
+    const call = await llm.invoke([human]);
+    expect(call.tool_calls?.map((c) => [c.name, c.args])).toEqual([["get_weather", { city: "Paris" }]]);
+    const id = call.tool_calls![0]!.id!;
+    expect(id).toBeString();
+    const answer = await llm.invoke([human, call, new ToolMessage({ tool_call_id: id, content: "sunny" })]);
+    expect(answer.text).toBe("TOOL RESULT sunny");
+    expect(answer.tool_calls ?? []).toEqual([]);
+    expect(lastUpstream().input.at(-1)).toMatchObject({ type: "function_call_output", call_id: id, output: "sunny" });
+  });
+});

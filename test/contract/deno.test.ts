@@ -1,0 +1,87 @@
+/**
+ * The same source under Deno: `deno run -A src/server.ts` (the pinned npm `deno`, with the
+ * project's node_modules, nothing downloaded) serves a streamed chat through the real
+ * Codex and the fake model server, then shuts down on SIGTERM with no Codex left behind.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readlinkSync } from "node:fs";
+import { basename, join } from "node:path";
+import { createCodexHome, type CodexHome } from "../support/codex-home.ts";
+import { startFakeModelServer, type FakeModelServer } from "../support/fake-model-server.ts";
+import { codexPids, waitFor } from "../support/processes.ts";
+import { readSse, TEST_KEY, waitForReady } from "../support/proxy-harness.ts";
+import { spawnServer, type ServerProcess } from "../support/server-process.ts";
+
+const root = join(import.meta.dir, "..", "..");
+const deno = join(root, "node_modules", ".bin", "deno");
+
+let fake: FakeModelServer;
+let home: CodexHome;
+let server: ServerProcess;
+let url: string;
+
+beforeAll(async () => {
+  fake = startFakeModelServer();
+  home = createCodexHome(fake.url);
+  server = spawnServer([deno, "run", "-A", "--cached-only", "src/server.ts"], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? home.path,
+      // No update check: the test must not reach the network.
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+      PORT: "0",
+      PROXY_API_KEY: TEST_KEY,
+      CODEX_HOME: home.path,
+      CODEX_WORKERS: "1",
+      FAKE_API_KEY: "fake-upstream-key",
+    },
+  });
+  url = `http://127.0.0.1:${await server.port}`;
+  await waitForReady(url);
+}, 40_000);
+
+afterAll(async () => {
+  await server?.stop("SIGKILL");
+  await fake?.close();
+  home?.remove();
+});
+
+test("streams a chat completion through the real Codex under Deno", async () => {
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "codex-5", stream: true, stream_options: { include_usage: true },
+      messages: [{ role: "user", content: "[[reply:Hello from Deno]]" }],
+    }),
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toContain("text/event-stream");
+  const { data } = await readSse(res);
+  expect(data.at(-1)).toBe("[DONE]");
+  const chunks = data.slice(0, -1);
+  expect(chunks[0].choices[0].delta.role).toBe("assistant");
+  const text = chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("");
+  expect(text).toBe("Hello from Deno");
+  expect(chunks.filter((c) => c.choices[0]?.finish_reason === "stop")).toHaveLength(1);
+  expect(chunks.at(-1).usage.completion_tokens).toBeGreaterThan(0);
+  expect(fake.requests).toHaveLength(1);
+  // The process serving this really is Deno, not Bun.
+  expect(basename(readlinkSync(`/proc/${server.proc.pid}/exe`))).toBe("deno");
+});
+
+test("rejects a missing key with the 401 envelope, as under Bun", async () => {
+  const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", body: "{}" });
+  expect(res.status).toBe(401);
+  expect(res.headers.get("www-authenticate")).toContain("Bearer");
+  expect((await res.json()).error.code).toBe("invalid_api_key");
+});
+
+test("SIGTERM drains, reaps the Codex workers and exits 0", async () => {
+  expect(codexPids(home.path).length).toBeGreaterThan(0);
+  expect(await server.stop("SIGTERM")).toBe(0);
+  await waitFor(() => codexPids(home.path).length === 0, 5_000, "Codex workers to exit");
+  expect(server.logs.some((l) => l.msg === "stopped")).toBe(true);
+});

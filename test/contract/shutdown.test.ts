@@ -1,0 +1,119 @@
+/**
+ * Graceful shutdown of the real server process (`bun src/server.ts`) with the real Codex
+ * and the fake model server: SIGTERM drops readiness at once, refuses new work with 503,
+ * lets an open stream finish (or ends it with an error frame when the drain window runs
+ * out), closes the workers and exits 0 with no Codex process left.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { createCodexHome, type CodexHome } from "../support/codex-home.ts";
+import { DEFAULT_REPLY, startFakeModelServer, type FakeModelServer } from "../support/fake-model-server.ts";
+import { codexPids, waitFor } from "../support/processes.ts";
+import { readSse, TEST_KEY, waitForReady } from "../support/proxy-harness.ts";
+import { spawnServer, type ServerProcess } from "../support/server-process.ts";
+
+const BUN = `${process.cwd()}/node_modules/.bin/bun`;
+const started: Array<{ server: ServerProcess; fake: FakeModelServer; home: CodexHome }> = [];
+
+afterEach(async () => {
+  for (const { server, fake, home } of started.splice(0)) {
+    await server.stop("SIGKILL", 1_000);
+    await fake.close();
+    home.remove();
+  }
+});
+
+async function boot(env: Record<string, string>) {
+  const fake = startFakeModelServer();
+  const home = createCodexHome(fake.url);
+  const server = spawnServer([BUN, "src/server.ts"], {
+    cwd: process.cwd(),
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? home.path,
+      PORT: "0", PROXY_HOST: "127.0.0.1", PROXY_API_KEY: TEST_KEY, CODEX_HOME: home.path, FAKE_API_KEY: "fake-upstream-key",
+      CODEX_WORKERS: "1", LOG_LEVEL: "info", TOKEN_LOG_PATH: `${home.path}/usage.ndjson`, ...env,
+    },
+  });
+  started.push({ server, fake, home });
+  const url = `http://127.0.0.1:${await server.port}`;
+  await waitForReady(url);
+  await waitFor(() => codexPids(home.path).length > 0, 5_000, "the Codex worker to run");
+  return { server, fake, home, url };
+}
+
+const headers = { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" };
+const streamChat = (url: string, content: string) =>
+  fetch(`${url}/v1/chat/completions`, { method: "POST", headers, body: JSON.stringify({ model: "codex-5", stream: true, messages: [{ role: "user", content }] }) });
+
+/** Splits a stream into the part read so far (up to `marker`) and a promise of the rest. */
+async function holdStream(res: Response, marker: string) {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let head = "";
+  while (!head.includes(marker)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended early: ${head}`);
+    head += decoder.decode(value, { stream: true });
+  }
+  const rest = (async () => {
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return text;
+      text += decoder.decode(value, { stream: true });
+    }
+  })();
+  return { head, rest };
+}
+
+/** While draining: /readyz is 503 and a new completion gets the 503 envelope. */
+async function expectDraining(url: string) {
+  await waitFor(async () => (await fetch(`${url}/readyz`)).status === 503, 2_000, "/readyz to turn 503");
+  const refused = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST", headers, body: JSON.stringify({ model: "codex-5", messages: [{ role: "user", content: "late" }] }),
+  });
+  expect(refused.status).toBe(503);
+  expect((await refused.json()).error).toMatchObject({ type: "service_unavailable_error", code: "server_shutting_down" });
+  expect((await fetch(`${url}/livez`)).status).toBe(200);
+}
+
+const exitCode = (server: ServerProcess, timeoutMs: number) =>
+  Promise.race([server.proc.exited, Bun.sleep(timeoutMs).then(() => "still running" as const)]);
+
+describe("graceful shutdown", () => {
+  test("SIGTERM: readiness drops, new work gets 503, the open stream finishes, exit 0, no Codex left", async () => {
+    const { server, fake, home, url } = await boot({ PROXY_DRAIN_MS: "10000" });
+    const stream = await holdStream(await streamChat(url, "[[scenario:slow]]"), '"content":');
+    server.proc.kill("SIGTERM");
+    await expectDraining(url);
+
+    const text = stream.head + (await stream.rest);
+    const data = await readSse(new Response(text));
+    expect(data.data.at(-1)).toBe("[DONE]");
+    const chunks = data.data.slice(0, -1);
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("")).toBe(DEFAULT_REPLY);
+    expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toEqual(["stop"]);
+    expect(await fake.requests.at(-1)!.finished).toEqual({ aborted: false });
+
+    expect(await exitCode(server, 15_000)).toBe(0);
+    expect(codexPids(home.path)).toEqual([]);
+    expect(server.logs.some((l) => l.msg === "stopped")).toBe(true);
+  });
+
+  test("a stream still open when the drain window ends gets a final error frame and [DONE]; Codex is interrupted", async () => {
+    const { server, fake, home, url } = await boot({ PROXY_DRAIN_MS: "1000" });
+    const stream = await holdStream(await streamChat(url, "[[scenario:stall]]"), '"content":');
+    const sentAt = Date.now();
+    server.proc.kill("SIGTERM");
+    await expectDraining(url);
+
+    const frames = (await stream.rest).split("\n\n").filter((f) => f.startsWith("data: "));
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(900);
+    expect(frames.at(-1)).toBe("data: [DONE]");
+    expect(JSON.parse(frames.at(-2)!.slice(6)).error).toMatchObject({ type: "service_unavailable_error", code: "server_shutting_down" });
+    expect(await fake.requests.at(-1)!.finished).toEqual({ aborted: true });
+
+    expect(await exitCode(server, 15_000)).toBe(0);
+    expect(codexPids(home.path)).toEqual([]);
+  });
+});

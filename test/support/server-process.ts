@@ -1,0 +1,73 @@
+/**
+ * A server started as a separate process (a compiled binary, or the source under Deno):
+ * its JSON log lines are collected, the port comes from the "listening" line, and `stop`
+ * signals it and waits for the exit code (SIGKILL if it does not exit in time).
+ */
+import type { Subprocess } from "bun";
+
+export interface ServerProcess {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Every stdout line that parsed as JSON, in order. */
+  logs: Record<string, unknown>[];
+  /** Resolves with the port of the "listening" log line; rejects if the process exits first. */
+  port: Promise<number>;
+  output(): string;
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+}
+
+export function spawnServer(cmd: string[], options: { env: Record<string, string>; cwd?: string }): ServerProcess {
+  const proc = Bun.spawn(cmd, { env: options.env, cwd: options.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const logs: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  let onPort: (port: number) => void = () => {};
+  const port = new Promise<number>((resolve, reject) => {
+    onPort = resolve;
+    void proc.exited.then((code) => reject(new Error(`${cmd.join(" ")} exited with ${code} before listening:\n${raw.join("")}`)));
+  });
+  port.catch(() => {});
+
+  const collect = async (stream: ReadableStream<Uint8Array>, parse: boolean) => {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true });
+      raw.push(text);
+      if (!parse) continue;
+      buffered += text;
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          if (entry.msg === "listening" && typeof entry.port === "number") onPort(entry.port);
+        } catch {
+          // Not a log line; kept in the raw output for diagnostics.
+        }
+      }
+    }
+  };
+  void collect(proc.stdout, true);
+  void collect(proc.stderr, false);
+
+  return {
+    proc, logs, port,
+    output: () => raw.join(""),
+    async stop(signal = "SIGTERM", timeoutMs = 15_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+      await proc.exited;
+      clearTimeout(timer);
+      return proc.exitCode;
+    },
+  };
+}
+
+/** Runs a command to completion: exit code and output. */
+export async function runCommand(cmd: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+  const proc = Bun.spawn(cmd, { env: options.env, cwd: options.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}

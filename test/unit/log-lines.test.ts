@@ -1,0 +1,68 @@
+/**
+ * Logs are JSON lines only: a crash at boot is one fatal JSON line (no plain-text stack
+ * trace), and request bodies appear only with PROXY_LOG_BODIES in a dev environment.
+ */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { appWith } from "../support/app-harness.ts";
+
+const root = join(import.meta.dir, "..", "..");
+
+describe("fatal errors", () => {
+  test("an error nothing caught at boot is one JSON fatal line on stdout, nothing on stderr, exit 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cca-fatal-"));
+    try {
+      const proc = Bun.spawn([process.execPath, "src/server.ts"], {
+        cwd: root,
+        stdout: "pipe",
+        stderr: "pipe",
+        // CODEX_HOME below a file cannot be created: startServer throws a plain Error.
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: "0", CODEX_HOME: "/dev/null/codex-home", TOKEN_LOG_PATH: join(dir, "usage.ndjson") },
+      });
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      clearTimeout(timer);
+      expect(code).toBe(1);
+      expect(stderr).toBe("");
+      const lines = stdout.trim().split("\n").map((line) => JSON.parse(line));
+      const fatal = lines.at(-1);
+      expect(fatal).toMatchObject({ level: 60, msg: "fatal error", service: "codex-completions-api" });
+      expect(fatal.err.message).toContain("/dev/null/codex-home");
+      expect(typeof fatal.time).toBe("string");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("request bodies", () => {
+  function captured(env: Record<string, string>) {
+    const lines: any[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    return { lines, ...appWith(env, undefined, { logger }) };
+  }
+  const body = { model: "codex-5", messages: [{ role: "user", content: "secret plans Bearer abcdefgh" }], api_key: "sk-should-not-appear" };
+
+  test("are not logged by default, nor with PROXY_LOG_BODIES outside dev", async () => {
+    const envs: Record<string, string>[] = [{}, { PROXY_LOG_BODIES: "true" }, { PROXY_LOG_BODIES: "true", PROXY_ENV: "prod" }];
+    for (const env of envs) {
+      const { lines, request } = captured(env);
+      expect((await request("/v1/chat/completions", { json: body })).status).toBe(200);
+      expect(lines.some((l) => l.msg === "request")).toBe(true);
+      expect(JSON.stringify(lines)).not.toContain("secret plans");
+    }
+  });
+
+  test("are logged, redacted, with PROXY_LOG_BODIES=true and PROXY_ENV=dev", async () => {
+    const { lines, request } = captured({ PROXY_LOG_BODIES: "true", PROXY_ENV: "dev" });
+    const res = await request("/v1/chat/completions", { json: body });
+    expect(res.status).toBe(200);
+    const logged = lines.find((l) => l.msg === "request body");
+    expect(logged.req_id).toBe(res.headers.get("x-request-id"));
+    expect(logged.body.messages[0].content).toBe("secret plans Bearer [redacted]");
+    expect(logged.body.api_key).toBe("[redacted]");
+  });
+});
