@@ -142,8 +142,9 @@ export function buildApp(deps: AppDeps): ProxyApp {
       methods: ["GET", "POST", "HEAD", "OPTIONS"],
       allowedHeaders: ["Authorization", "Content-Type", "Accept", "X-Request-Id", "X-No-Keepalive", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta",
         "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime",
-        "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count", "X-Stainless-Timeout"],
-      exposeHeaders: ["X-Request-Id", "Retry-After", "X-RateLimit-Limit-Requests", "X-RateLimit-Remaining-Requests", "X-RateLimit-Reset-Requests"],
+        "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count", "X-Stainless-Timeout", "X-Proxy-Output-Mode"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "X-RateLimit-Limit-Requests", "X-RateLimit-Remaining-Requests", "X-RateLimit-Reset-Requests",
+        "X-Proxy-Output-Mode", "X-Codex-Stop-After-Tools-Mode", "X-Codex-Tool-Call-Count", "X-Codex-Tool-Call-Truncated"],
       maxAge: 600,
     }));
   }

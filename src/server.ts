@@ -81,7 +81,8 @@ export async function startServer(env = runtime.env()): Promise<RunningServer> {
       await server.stop(true);
       await Promise.all([usage.close(), protoLog?.close()]);
       logger.info("stopped");
-      logger.flush();
+      // The process exits right after: wait until the last lines are written.
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
     })());
   return { port: server.port, config, backend, shutdown };
 }

@@ -5,6 +5,7 @@
  * this client's TTFT is what the proxy adds.
  */
 import type { Subprocess } from "bun";
+import { readChunks } from "../../src/runtime/index.ts";
 import type { Sample, Shot } from "./load.ts";
 
 export interface DirectOptions {
@@ -61,7 +62,7 @@ class AppServer {
   async #read(): Promise<void> {
     const decoder = new TextDecoder();
     let buffer = "";
-    for await (const chunk of this.proc.stdout) {
+    for await (const chunk of readChunks(this.proc.stdout)) {
       buffer += decoder.decode(chunk, { stream: true });
       let end: number;
       while ((end = buffer.indexOf("\n")) >= 0) {

@@ -69,8 +69,11 @@ export function sseShot(url: string, init: RequestInit, expectChars: number, con
       let chars = 0;
       let done = false;
       let error: string | undefined;
-      for await (const chunk of response.body) {
-        buffer += decoder.decode(chunk, { stream: true });
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done: ended, value } = await reader.read();
+        if (ended) break;
+        buffer += decoder.decode(value, { stream: true });
         let end: number;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const frame = buffer.slice(0, end);

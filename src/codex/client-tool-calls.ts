@@ -25,14 +25,17 @@ const toTokenUsage = (u: any): TokenUsage => ({
 
 export class ClientToolCalls {
   readonly #names: ReadonlySet<string>;
+  /** Calls replayed from the history: Codex reports those raw items too, but they are not new. */
+  readonly #replayed: ReadonlySet<string>;
   /** Calls seen in the current model response. */
   #step = new Set<string>();
   /** Usage summed over the turn's model responses (Codex's thread usage comes too late). */
   #usage: TokenUsage = ZERO_USAGE;
   #parked: Array<(answer: ToolCallAnswer) => void> = [];
 
-  constructor(toolNames: Iterable<string>) {
+  constructor(toolNames: Iterable<string>, replayedCallIds: Iterable<string>) {
     this.#names = new Set(toolNames);
+    this.#replayed = new Set(replayedCallIds);
   }
 
   /**
@@ -40,7 +43,8 @@ export class ClientToolCalls {
    * call_id, name and argument text, in model order, before Codex asks us to run it.
    */
   onRawItem(item: any): TurnEvent | null {
-    if (item?.type !== "function_call" || !this.#names.has(item.name) || this.#step.has(item.call_id)) return null;
+    if (item?.type !== "function_call" || !this.#names.has(item.name)) return null;
+    if (this.#replayed.has(item.call_id) || this.#step.has(item.call_id)) return null;
     this.#step.add(item.call_id);
     const args = typeof item.arguments === "string" ? item.arguments : JSON.stringify(item.arguments ?? {});
     return { type: "tool_call", id: item.call_id, name: item.name, arguments: args };

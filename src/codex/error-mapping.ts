@@ -101,8 +101,15 @@ export function mapCodexError(error: CodexTurnError | null | undefined): ApiErro
         message: "The model provider returned a server error.",
       });
   }
-  // A provider whose `env_key` variable is unset: Codex fails the turn at once, as "other".
+  // Both reported as "other": a provider whose `env_key` variable is unset (Codex fails the
+  // turn at once), and an upstream stream that broke or ended in `response.failed`.
   if (/^Missing environment variable/i.test(message)) return mapCodexError({ codexErrorInfo: "unauthorized" });
+  if (/^stream disconnected before completion/i.test(message)) {
+    return new ApiError({
+      status: 502, type: "server_error", code: "upstream_unavailable",
+      message: `The model provider dropped the response (${withoutPaths(message)}).`,
+    });
+  }
   const upstream = upstreamMessage(message);
   if (upstream !== null) {
     return new ApiError({ status: 400, type: "invalid_request_error", code: "upstream_bad_request", message: upstream, headers: NO_RETRY });

@@ -182,7 +182,10 @@ export class CodexWorker {
       const done = new Promise<void>((r) => (markDone = r));
       turn = {
         channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone,
-        tools: new ClientToolCalls(request.tools.map((t) => t.name)),
+        tools: new ClientToolCalls(
+          request.tools.map((t) => t.name),
+          request.history.flatMap((item) => (item.type === "function_call" ? [item.call_id] : [])),
+        ),
       };
       this.#turns.set(threadId, turn);
       if (signal.aborted) throw signal.reason;

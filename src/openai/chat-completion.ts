@@ -2,7 +2,7 @@
  * Codex turn events → Chat Completions output, both shapes: the non-streamed
  * `chat.completion` object and the `chat.completion.chunk` SSE frames.
  */
-import type { TokenUsage, TurnEvent } from "../codex/types.ts";
+import type { TokenUsage } from "../codex/types.ts";
 import { toChatUsage } from "./usage.ts";
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
@@ -34,27 +34,6 @@ export interface CompletionMeta {
 
 export function emptyChoice(): ChoiceResult {
   return { content: "", reasoning: "", toolCalls: [], finishReason: "stop", usage: null, truncated: false, toolBlocks: 0 };
-}
-
-/** Folds one event into a choice; returns true when the turn should stop (all tool calls known). */
-export function applyEvent(choice: ChoiceResult, event: TurnEvent): boolean {
-  switch (event.type) {
-    case "text":
-      choice.content += event.delta;
-      return false;
-    case "reasoning":
-      choice.reasoning += event.delta;
-      return false;
-    case "tool_call":
-      choice.toolCalls.push({ id: event.id, type: "function", function: { name: event.name, arguments: event.arguments } });
-      choice.finishReason = "tool_calls";
-      return false;
-    case "tool_calls_complete":
-      return true;
-    case "usage":
-      choice.usage = event.usage;
-      return false;
-  }
 }
 
 /** The calls of a message: `tool_calls`, or the legacy single `function_call`. */

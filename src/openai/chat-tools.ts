@@ -55,7 +55,8 @@ function dynamicTool(fn: unknown, param: string, seen: Set<string>): DynamicTool
   }
   return {
     name: fn.name,
-    ...(typeof fn.description === "string" ? { description: fn.description } : {}),
+    // Codex requires a description (an empty one is sent upstream as such).
+    description: typeof fn.description === "string" ? fn.description : "",
     inputSchema: (fn.parameters as Record<string, unknown> | undefined) ?? EMPTY_PARAMETERS,
   };
 }

@@ -8,8 +8,6 @@ import type { TurnRequest } from "../codex/types.ts";
 import { ApiError, invalidRequest, missingParameter } from "./errors.ts";
 import { selectEffort, selectModel } from "./model-selection.ts";
 
-/** Most choices (prompts × n) one request may run; each is a concurrent Codex turn. */
-export const MAX_COMPLETION_CHOICES = 8;
 /** OpenAI's own limit on `stop`. */
 const MAX_STOP_SEQUENCES = 4;
 
@@ -75,27 +73,28 @@ function stopSequences(value: unknown): string[] {
   return list.filter((s) => s.length > 0);
 }
 
-function choiceCount(n: unknown, promptCount: number): number {
-  if (n === undefined || n === null) return 1;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_COMPLETION_CHOICES) {
-    throw invalidRequest(`'n' must be an integer between 1 and ${MAX_COMPLETION_CHOICES}; received ${JSON.stringify(n)}.`, "n");
+/** `max` (PROXY_MAX_CHAT_CHOICES) bounds every choice the request runs: prompts × n. */
+function choiceCount(n: unknown, promptCount: number, max: number): number {
+  if (n === undefined || n === null) n = 1;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) {
+    throw invalidRequest(`n must be an integer between 1 and ${max}; received ${JSON.stringify(n)}.`, "n");
   }
-  if (n * promptCount > MAX_COMPLETION_CHOICES) {
-    throw invalidRequest(
-      `${promptCount} prompts × n=${n} asks for ${n * promptCount} completions; the limit is ${MAX_COMPLETION_CHOICES} per request.`, "n",
-    );
+  if (n * promptCount > max) {
+    throw invalidRequest(`${promptCount} prompts × n=${n} asks for ${n * promptCount} completions; the limit is ${max} per request.`, "n");
   }
   return n;
 }
 
-export function planCompletions(body: CompletionsRequestBody, catalog: ModelCatalog, defaultInstructions: string): CompletionsPlan {
+export function planCompletions(
+  body: CompletionsRequestBody, catalog: ModelCatalog, defaultInstructions: string, maxChoices: number,
+): CompletionsPlan {
   const model = selectModel(body.model, catalog);
   const texts = prompts(body.prompt);
   if (typeof body.suffix === "string" && body.suffix !== "") {
     throw unsupported("'suffix' is not supported: Codex answers prompts as a chat model and cannot insert text before a suffix.", "suffix");
   }
   const stop = stopSequences(body.stop);
-  const n = choiceCount(body.n, texts.length);
+  const n = choiceCount(body.n, texts.length, maxChoices);
   const effort = body.reasoning_effort !== undefined
     ? selectEffort(body.reasoning_effort, "reasoning_effort", model.effort)
     : selectEffort(body.reasoning?.effort, "reasoning.effort", model.effort);

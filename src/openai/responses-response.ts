@@ -12,7 +12,7 @@ export interface ResponseMeta {
   model: string;
 }
 
-export type ResponseStatus = "in_progress" | "completed" | "failed";
+export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "failed";
 export type ItemStatus = "in_progress" | "completed";
 
 export interface OutputTextPart {
@@ -89,7 +89,8 @@ export function responseObject(meta: ResponseMeta, settings: ResponseSettings, s
     status: state.status,
     background: false,
     error: error ? { code: error.code ?? error.type, message: error.message, type: error.type, param: error.param } : null,
-    incomplete_details: null,
+    // Only the dev truncate guard ends a response early; OpenAI's nearest reason is the output cap.
+    incomplete_details: state.status === "incomplete" ? { reason: "max_output_tokens" } : null,
     instructions: settings.instructions,
     max_output_tokens: settings.max_output_tokens,
     model: meta.model,
@@ -111,5 +112,3 @@ export function responseObject(meta: ResponseMeta, settings: ResponseSettings, s
     metadata: settings.metadata,
   };
 }
-
-export type ResponseObject = ReturnType<typeof responseObject>;

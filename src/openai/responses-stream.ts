@@ -43,18 +43,14 @@ export class ResponseEventFold {
     private readonly options: FoldOptions,
   ) {}
 
-  get output(): readonly OutputItem[] {
-    return this.#output;
-  }
-
   /** What Codex reported so far (null until its usage event). */
   get usage(): TokenUsage | null {
     return this.#usage;
   }
 
-  /** The response object in its current state (`completed` responses always carry usage). */
+  /** The response object in its current state (finished responses always carry usage). */
   response(status: ResponseStatus, error: ApiError | null = null) {
-    const usage = status === "completed" ? (this.#usage ?? ZERO_USAGE) : this.#usage;
+    const usage = status === "completed" || status === "incomplete" ? (this.#usage ?? ZERO_USAGE) : this.#usage;
     return responseObject(this.meta, this.settings, { status, output: this.#output, usage, error });
   }
 
@@ -85,9 +81,9 @@ export class ResponseEventFold {
         if (this.options.includeReasoning) this.#reasoning(event.delta, events);
         return { events, stop: false };
       case "tool_call":
-        if (!this.options.parallelToolCalls && this.#calls > 0) return { events, stop: true };
-        this.#functionCall(event, events);
-        return { events, stop: !this.options.parallelToolCalls };
+        // parallel_tool_calls:false keeps the first call; the step still runs to its end for its usage.
+        if (this.options.parallelToolCalls || this.#calls === 0) this.#functionCall(event, events);
+        return { events, stop: false };
       case "tool_calls_complete":
         return { events, stop: true };
       case "usage":
@@ -96,10 +92,11 @@ export class ResponseEventFold {
     }
   }
 
-  complete(): ResponseEvent[] {
+  /** Closes the open item; `incomplete` (the dev truncate guard cut the turn) ends with `response.incomplete`. */
+  complete(status: "completed" | "incomplete" = "completed"): ResponseEvent[] {
     const events: ResponseEvent[] = [];
     this.#close(events);
-    events.push(this.#event("response.completed", { response: this.#snapshot(this.response("completed")) }));
+    events.push(this.#event(`response.${status}`, { response: this.#snapshot(this.response(status)) }));
     return events;
   }
 

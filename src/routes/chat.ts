@@ -90,7 +90,12 @@ export function chatRoutes({ config, catalog, backend, streams, finish }: ChatDe
           headers: { ...guardHeaders, ...modeHeaders },
           onFirstWrite: () => ctx && (ctx.ttfbMs = elapsedMs(ctx)),
           onCancel: () => deadline.abort(clientClosed()),
-          onEnd: () => ctx && finish(ctx, 200),
+          onEnd: () => {
+            if (!ctx) return;
+            // A failure after the first byte went out as an error frame; the log and metrics still see its code.
+            ctx.errorCode ??= deadline.failure?.code ?? null;
+            finish(ctx, 200);
+          },
         });
       },
       { body: ChatBody },

@@ -49,25 +49,29 @@ export function completionsRoutes({ config, catalog, backend, streams, finish }:
     .post(
       "/v1/completions",
       async ({ body, request }) => {
-        const plan = planCompletions(body as CompletionsRequestBody, catalog, config.defaultInstructions);
+        const plan = planCompletions(body as CompletionsRequestBody, catalog, config.defaultInstructions, config.chat.maxChoices);
         const ctx = requestContext(request);
         if (ctx) ctx.model = plan.requestedModel;
         const reportUsage = (usage: TokenUsage) => ctx && (ctx.usage = usage);
         const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: plan.requestedModel };
         // A stream takes its slot before its turns start (429 when none is free).
         const guardHeaders = plan.stream && ctx ? streams.acquire(ctx, (reason) => deadline.abort(reason)) : {};
-        const deadline = new TurnDeadline({ idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal });
+        const deadline = new TurnDeadline({
+          idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal,
+          truncateMs: plan.stream ? config.truncateAfterMs.stream : config.truncateAfterMs.nonStream,
+        });
+        // A turn cut by the dev truncate guard ends normally, reported as "length"/"incomplete".
+        const turns = deadline.backend(backend);
         if (!plan.stream) {
           runtime.keepRequestAlive(request);
           try {
-            return await completeText(backend, plan, meta, deadline, reportUsage);
+            return await completeText(turns, plan, meta, deadline, reportUsage);
           } finally {
             deadline.dispose();
           }
         }
         const keepaliveMs = keepaliveFor(request, config.sse.keepaliveMs, config.sse.noKeepaliveUserAgent);
-        const turns = plan.choices.map((c) => c.turn);
-        const started = await startTurns(backend, turns, deadline, keepaliveMs || 10_000).catch((error) => {
+        const started = await startTurns(turns, plan.choices.map((c) => c.turn), deadline, keepaliveMs || 10_000).catch((error) => {
           deadline.dispose();
           throw error;
         });

@@ -55,17 +55,22 @@ export function responsesRoutes({ config, catalog, backend, streams, finish }: R
         const meta = { id: randomId("resp_"), createdAt: Math.floor(Date.now() / 1000), model: plan.requestedModel };
         // A stream takes its slot before its turns start (429 when none is free).
         const guardHeaders = plan.stream && ctx ? streams.acquire(ctx, (reason) => deadline.abort(reason)) : {};
-        const deadline = new TurnDeadline({ idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal });
+        const deadline = new TurnDeadline({
+          idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal,
+          truncateMs: plan.stream ? config.truncateAfterMs.stream : config.truncateAfterMs.nonStream,
+        });
+        // A turn cut by the dev truncate guard ends normally, reported as "length"/"incomplete".
+        const turns = deadline.backend(backend);
         if (!plan.stream) {
           runtime.keepRequestAlive(request);
           try {
-            return await completeResponse(backend, plan, meta, deadline, reportUsage);
+            return await completeResponse(turns, plan, meta, deadline, reportUsage);
           } finally {
             deadline.dispose();
           }
         }
         const keepaliveMs = keepaliveFor(request, config.sse.keepaliveMs, config.sse.noKeepaliveUserAgent);
-        const [started] = await startTurns(backend, [plan.turn], deadline, keepaliveMs || 10_000).catch((error) => {
+        const [started] = await startTurns(turns, [plan.turn], deadline, keepaliveMs || 10_000).catch((error) => {
           deadline.dispose();
           throw error;
         });

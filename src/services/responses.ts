@@ -24,9 +24,10 @@ export async function completeResponse(
     deadline.touch();
     if (fold.apply(event).stop) break;
   }
-  fold.complete();
+  const status = deadline.truncated ? "incomplete" : "completed";
+  fold.complete(status);
   reportUsage(fold.usage ?? ZERO_USAGE);
-  return fold.response("completed");
+  return fold.response(status);
 }
 
 export async function* responseFrames(
@@ -44,7 +45,7 @@ export async function* responseFrames(
       if (step.stop) break;
       next = await events.next();
     }
-    const closing = fold.complete();
+    const closing = fold.complete(deadline.truncated ? "incomplete" : "completed");
     reportUsage(fold.usage ?? ZERO_USAGE);
     for (const event of closing) yield eventFrame(event);
   } catch (error) {

@@ -38,7 +38,7 @@ export async function completeText(
   });
   const choices = runs.map((run, i): CompletionChoiceResult => ({
     text: (plan.echo ? plan.choices[i]!.prompt : "") + cutAtStop(run.text, plan.stop),
-    finishReason: "stop",
+    finishReason: deadline.truncated ? "length" : "stop",
   }));
   const usage = sumUsage(runs.map((r) => r.usage));
   reportUsage(usage);
@@ -70,7 +70,7 @@ export async function* textCompletionFrames(
       // A stop sequence ends the choice for the client; its turn runs on so its usage is known.
       if (!finished[index] && ("done" in step || cutter.stopped)) {
         finished[index] = true;
-        yield encoder.finish(index, "stop");
+        yield encoder.finish(index, deadline.truncated && !cutter.stopped ? "length" : "stop");
       }
     }
     const usage = sumUsage(usages);

@@ -30,6 +30,7 @@ export class TurnDeadline {
   readonly #total: ReturnType<typeof setTimeout>;
   #truncate: ReturnType<typeof setTimeout> | undefined;
   #truncated = false;
+  #failure: ApiError | null = null;
   readonly #onClientAbort = () => this.abort(clientClosed());
 
   constructor(private readonly options: DeadlineOptions) {
@@ -60,20 +61,28 @@ export class TurnDeadline {
     return this.#truncated;
   }
 
+  /** The first error a turn failed with (also after the first byte of a stream), for logs and metrics. */
+  get failure(): ApiError | null {
+    return this.#failure;
+  }
+
   /**
    * The backend as this request should use it: a turn cut by the truncate guard ends like a
-   * finished one (Codex was interrupted, its thread released) instead of throwing.
+   * finished one (Codex was interrupted, its thread released) instead of throwing, and the
+   * first failure is kept in `failure`.
    */
   backend(backend: CodexBackend): CodexBackend {
-    const endsOnTruncation = async function* (events: AsyncIterable<TurnEvent>): AsyncGenerator<TurnEvent> {
+    const endsOnTruncation = async function* (deadline: TurnDeadline, events: AsyncIterable<TurnEvent>): AsyncGenerator<TurnEvent> {
       try {
         yield* events;
       } catch (error) {
-        if (!(error instanceof TurnTruncated)) throw error;
+        if (error instanceof TurnTruncated) return;
+        if (error instanceof ApiError) deadline.#failure ??= error;
+        throw error;
       }
     };
     return {
-      runTurn: (request: TurnRequest, signal: AbortSignal) => endsOnTruncation(backend.runTurn(request, signal)),
+      runTurn: (request: TurnRequest, signal: AbortSignal) => endsOnTruncation(this, backend.runTurn(request, signal)),
       health: () => backend.health(),
       whenReady: (timeoutMs) => backend.whenReady(timeoutMs),
       models: () => backend.models(),

@@ -84,7 +84,10 @@ describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
     expect(result.steps[0]!.finishReason).toBe("tool-calls");
     expect(result.text).toBe("TOOL RESULT sunny in Paris");
     expect(result.steps[1]!.toolCalls).toEqual([]);
-    expect(result.usage).toMatchObject(aiUsage);
+    // Each step is one Codex turn that reported the fake model's usage; the total is their sum.
+    for (const step of result.steps) expect(step.usage).toMatchObject(aiUsage);
+    expect(result.totalUsage.inputTokens).toBe(2 * DEFAULT_USAGE.input);
+    expect(result.totalUsage.outputTokens).toBe(2 * DEFAULT_USAGE.output);
     const upstream = lastUpstream();
     expect(upstream.tools.find((t: any) => t.name === "get_weather")?.parameters).toMatchObject({ properties: { city: { type: "string" } } });
     expect(upstream.input.at(-1)).toMatchObject({ type: "function_call_output", output: "sunny in Paris" });
@@ -101,7 +104,7 @@ describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
     }
     expect(kinds).toEqual(["tool-call:get_weather", "tool-result:get_weather"]);
     expect(await result.text).toBe("TOOL RESULT sunny in Paris");
-    expect((await result.totalUsage).inputTokens).toBeGreaterThanOrEqual(DEFAULT_USAGE.input);
+    expect((await result.totalUsage).inputTokens).toBe(2 * DEFAULT_USAGE.input);
   });
 });
 

@@ -137,6 +137,7 @@ describe("function calls (openai SDK)", () => {
     expect(call.id).toMatch(/^fc_/);
     expect(call.call_id).toBeString();
     expect(first.output_text).toBe("");
+    expect(first.usage as unknown).toEqual(expectedUsage);
     const tools = lastUpstream().tools;
     expect(tools.find((t: any) => t.name === "get_weather")).toMatchObject({ type: "function", parameters: weather.parameters });
 
@@ -178,6 +179,16 @@ describe("function calls (openai SDK)", () => {
     }
     expect(items).toEqual(["message"]);
     expect(text).toBe(`TOOL RESULT ok ${calls[1]!.call_id}`);
+  });
+});
+
+describe("function calls: parallel_tool_calls", () => {
+  test("false: only the first call of the step comes back, with the step's usage", async () => {
+    const two = '[[call:get_weather]] [[args:{"city":"Paris"}]] [[call:get_weather]] [[args:{"city":"Oslo"}]]';
+    const body = await (await proxy.post("/v1/responses", { model: "codex-5", input: two, tools: [weather], parallel_tool_calls: false })).json();
+    expect(body.parallel_tool_calls).toBe(false);
+    expect(body.output.map((i: any) => [i.type, JSON.parse(i.arguments).city])).toEqual([["function_call", "Paris"]]);
+    expect(body.usage).toEqual(expectedUsage);
   });
 });
 

@@ -195,7 +195,12 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
                 if (aborted) return;
                 send("response.output_text.delta", { item_id: msgId, output_index: index, content_index: 0, delta: deltas[i] });
                 if (i === 0 && scenario === "stall") return; // hold the stream open, send nothing more
-                if (i === 0 && scenario === "cut") { controller.error(new Error("cut")); finish({ aborted: false }); return; }
+                if (i === 0 && scenario === "cut") {
+                  await pause(50); // let the first delta reach the client before the socket goes
+                  controller.error(new Error("cut"));
+                  finish({ aborted: false });
+                  return;
+                }
                 if (delay) await pause(delay);
               }
               send("response.output_text.done", { item_id: msgId, output_index: index, content_index: 0, text: reply });

@@ -18,9 +18,17 @@ export interface ProxyUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startProxy(env: Record<string, string> = {}): Promise<ProxyUnderTest> {
+export interface StartOptions {
+  /** false: return as soon as the server listens (for pools that cannot start). */
+  waitReady?: boolean;
+  /** Runs on the fresh CODEX_HOME before the server boots (fault tests break it here). */
+  beforeStart?(home: CodexHome, fake: FakeModelServer): void;
+}
+
+export async function startProxy(env: Record<string, string> = {}, options: StartOptions = {}): Promise<ProxyUnderTest> {
   const fake = startFakeModelServer();
   const home = createCodexHome(fake.url);
+  options.beforeStart?.(home, fake);
   const server = await startServer({
     ...(process.env as Record<string, string>),
     PORT: "0",
@@ -38,7 +46,7 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Prox
   const headers = (extra: Record<string, string> = {}) => ({
     authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json", ...extra,
   });
-  await waitForReady(url);
+  if (options.waitReady !== false) await waitForReady(url);
   return {
     url, server, fake, home, headers,
     post: (path, body, extra) => fetch(url + path, { method: "POST", headers: headers(extra), body: JSON.stringify(body) }),

@@ -1,12 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { ModelCatalog } from "../../src/config/models.ts";
-import { MAX_COMPLETION_CHOICES, planCompletions, type CompletionsRequestBody } from "../../src/openai/completions-request.ts";
+import { planCompletions, type CompletionsRequestBody } from "../../src/openai/completions-request.ts";
 import { ApiError } from "../../src/openai/errors.ts";
 
 const catalog = new ModelCatalog("prod", "gpt-5.5");
 catalog.setCodexModels([{ slug: "gpt-5.5", contextWindow: 272000 }]);
+const MAX = 6;
 const plan = (body: Partial<CompletionsRequestBody>) =>
-  planCompletions({ model: "codex-5", prompt: "Say hi", ...body } as CompletionsRequestBody, catalog, "DEFAULT");
+  planCompletions({ model: "codex-5", prompt: "Say hi", ...body } as CompletionsRequestBody, catalog, "DEFAULT", MAX);
 
 function rejection(body: Partial<CompletionsRequestBody>): ApiError {
   try {
@@ -75,11 +76,11 @@ describe("legacy completions request → Codex turns", () => {
     expect(rejection({ prompt: { text: "x" } }).code).toBe("invalid_type");
   });
 
-  test("n is bounded, alone and multiplied by the number of prompts", () => {
+  test("n is bounded by the configured maximum, alone and multiplied by the number of prompts", () => {
     expect(rejection({ n: 0 }).param).toBe("n");
-    expect(rejection({ n: MAX_COMPLETION_CHOICES + 1 }).param).toBe("n");
+    expect(rejection({ n: MAX + 1 }).message).toBe(`n must be an integer between 1 and ${MAX}; received ${MAX + 1}.`);
     expect(rejection({ prompt: ["a", "b", "c"], n: 3 }).message).toContain("9 completions");
-    expect(plan({ prompt: ["a", "b"], n: MAX_COMPLETION_CHOICES / 2 }).choices).toHaveLength(MAX_COMPLETION_CHOICES);
+    expect(plan({ prompt: ["a", "b"], n: MAX / 2 }).choices).toHaveLength(MAX);
   });
 
   test("unknown model → 404 model_not_found; missing model → 400", () => {

@@ -116,3 +116,25 @@ describe("POST /v1/completions (stream)", () => {
     expect((await res.json()).error.code).toBe("server_is_overloaded");
   });
 });
+
+describe("dev truncate guard (PROXY_DEV_TRUNCATE_AFTER_MS)", () => {
+  const endless = () => new FakeBackend(() => (async function* (): AsyncGenerator<TurnEvent> {
+    for (;;) {
+      await sleep(5);
+      yield { type: "text", delta: "." };
+    }
+  })());
+
+  test("a cut turn ends normally with finish_reason length, streamed or not", async () => {
+    const backend = endless();
+    const { request } = appWith({ PROXY_DEV_TRUNCATE_AFTER_MS: "60" }, backend);
+    const body = await (await request("/v1/completions", { json: { model: "codex-5", prompt: "go" } })).json();
+    expect(body.choices[0].finish_reason).toBe("length");
+    expect(body.choices[0].text).toMatch(/^\.+$/);
+    const { data } = await readSse(await request("/v1/completions", { json: { model: "codex-5", prompt: "go", stream: true } }));
+    expect(data.at(-1)).toBe("[DONE]");
+    expect(data.at(-2).choices[0].finish_reason).toBe("length");
+    expect(backend.aborted).toBe(2);
+  });
+});
+

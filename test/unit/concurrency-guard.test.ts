@@ -163,6 +163,8 @@ describe("stream guard in the app", () => {
     expect(frames[1]).toBe("data: [DONE]");
     expect(await backend.turns[0]!.ended).toMatchObject({ code: "idle_timeout" });
     expect((await (await ops.request("/__test/conc")).json()).conc).toBe(0);
+    // The error went out after the first byte, yet the request is counted with its code.
+    expect(ops.metrics.render()).toContain('codex_request_errors_total{code="idle_timeout"} 1\n');
   });
 
   test("POST /__test/conc/release ends every open stream", async () => {

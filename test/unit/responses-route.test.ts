@@ -131,3 +131,41 @@ describe("POST /v1/responses", () => {
     }
   });
 });
+
+describe("dev truncate guard (PROXY_DEV_TRUNCATE_AFTER_MS)", () => {
+  test("a cut turn is an incomplete response: status and the final stream event say so", async () => {
+    const backend = new FakeBackend(() => (async function* (): AsyncGenerator<TurnEvent> {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 5));
+        yield { type: "text", delta: "." };
+      }
+    })());
+    const { request } = appWith({ PROXY_DEV_TRUNCATE_AFTER_MS: "60" }, backend);
+    const out = await (await request("/v1/responses", { json: body })).json();
+    expect([out.status, out.incomplete_details]).toEqual(["incomplete", { reason: "max_output_tokens" }]);
+    expect(out.output_text).toMatch(/^\.+$/);
+    const list = await events(await request("/v1/responses", { json: { ...body, stream: true } }));
+    expect(list.at(-1).type).toBe("response.incomplete");
+    expect(list.at(-1).response.status).toBe("incomplete");
+    expect(list.at(-2).type).toBe("response.output_item.done");
+  });
+});
+
+describe("telemetry", () => {
+  test("each request reaches the request listeners with its route, model, usage and stream flag", async () => {
+    const finished: Array<{ route: string; model: string | null; usage: unknown; streaming: boolean; status: number }> = [];
+    const { request } = appWith({}, new FakeBackend(() => textTurn("ok")), {
+      listeners: [({ ctx, status }) => finished.push({ route: ctx.route, model: ctx.model, usage: ctx.usage, streaming: ctx.streaming, status })],
+    });
+    await (await request("/v1/responses", { json: { ...body, model: "codex-5-high" } })).json();
+    await (await request("/v1/responses", { json: { ...body, stream: true } })).text();
+    await (await request("/v1/completions", { json: { model: "codex-5", prompt: ["a", "b"], stream: true } })).text();
+    const usage = { inputTokens: 5, cachedInputTokens: 1, outputTokens: 3, reasoningOutputTokens: 0, totalTokens: 8 };
+    expect(finished).toEqual([
+      { route: "/v1/responses", model: "codex-5-high", usage, streaming: false, status: 200 },
+      { route: "/v1/responses", model: "codex-5", usage, streaming: true, status: 200 },
+      { route: "/v1/completions", model: "codex-5", usage: { inputTokens: 10, cachedInputTokens: 2, outputTokens: 6, reasoningOutputTokens: 0, totalTokens: 16 }, streaming: true, status: 200 },
+    ]);
+  });
+});
+

@@ -107,7 +107,8 @@ describe("Responses stream events", () => {
     expect(parallel.stoppedAt).toBe(2);
     expect((parallel.out.at(-1)!.response as any).output.map((i: any) => i.call_id)).toEqual(["call_a", "call_b"]);
     const single = run(calls, { includeReasoning: false, parallelToolCalls: false });
-    expect(single.stoppedAt).toBe(0);
+    expect(single.stoppedAt).toBe(2);
+    expect(single.out.filter((e) => e.type === "response.output_item.added")).toHaveLength(1);
     expect((single.out.at(-1)!.response as any).output.map((i: any) => i.call_id)).toEqual(["call_a"]);
   });
 

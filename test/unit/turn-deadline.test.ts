@@ -49,6 +49,7 @@ describe("TurnDeadline", () => {
     await expect(run()).rejects.toMatchObject({ code: "idle_timeout" });
     await backend.turns[0]?.ended;
     expect(deadline.truncated).toBe(false);
+    expect(deadline.failure?.code).toBe("idle_timeout");
   });
 });
 

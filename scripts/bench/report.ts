@@ -1,0 +1,232 @@
+/**
+ * The benchmark's results as data (bench/results/latest.json) and as the Markdown tables
+ * docs/benchmarks.md quotes: medians, tails and ratios from one run, each next to its goal.
+ */
+import type { Summary } from "./load.ts";
+import type { Workload } from "./targets.ts";
+
+export interface Cell {
+  /** direct | proxy | source | binary | null-proxy | bare | W=<n> */
+  target: string;
+  mode: "stream" | "json" | "open64";
+  concurrency: number;
+  round: number;
+  summary: Summary;
+  /** CPU milliseconds per completed request, by process role (proxy, codex, fake, server, loadgen). */
+  cpuMsPerRequest: Record<string, number>;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  quick: boolean;
+  workload: Workload;
+  cores: number;
+  loadavgBefore: number;
+  loadavgAfter: number;
+  durationMs: number;
+  defaultWorkers: number;
+  cells: Cell[];
+  coldStart: Array<{ target: "source" | "binary"; listenMs: number; firstServedMs: number }>;
+  memory: { proxyIdleMb?: number; codexIdleMb?: number; proxyAt64Mb?: number; codexAt64Mb?: number; errorsAt64?: number };
+  sweep: Array<{ workers: number; cell: Cell; codexRssMb: number }>;
+  binary: { path: string; built: boolean; buildMs: number; proxyIdleMb: number } | { skipped: string } | null;
+}
+
+const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+const signedMs = (x: number) => `${x >= 0 ? "+" : "−"}${ms(Math.abs(x))}`;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function find(r: BenchResults, target: string, mode: Cell["mode"], c: number, round?: number): Cell | undefined {
+  return r.cells.find((x) => x.target === target && x.mode === mode && x.concurrency === c && (round === undefined || x.round === round));
+}
+
+function cellsOf(r: BenchResults, target: string, mode: Cell["mode"], c: number): Cell[] {
+  return r.cells.filter((x) => x.target === target && x.mode === mode && x.concurrency === c);
+}
+
+/** Proxy-added TTFT p50 at `c`: pooled over rounds (median of per-round differences) and its spread. */
+export function addedTtft(r: BenchResults, c: number): { ms: number; ratio: number; min: number; max: number } | null {
+  const direct = cellsOf(r, "direct", "stream", c);
+  const diffs: number[] = [];
+  const ratios: number[] = [];
+  for (const d of direct) {
+    const p = find(r, "proxy", "stream", c, d.round);
+    if (!p) continue;
+    diffs.push(p.summary.ttftP50 - d.summary.ttftP50);
+    ratios.push(p.summary.ttftP50 / d.summary.ttftP50 - 1);
+  }
+  if (!diffs.length) return null;
+  return { ms: median(diffs), ratio: median(ratios), min: Math.min(...diffs), max: Math.max(...diffs) };
+}
+
+function rpsRatio(r: BenchResults, mode: "json" | "stream", c: number): number | null {
+  const nul = find(r, "null-proxy", mode, c);
+  const bare = find(r, "bare", mode, c);
+  return nul && bare ? nul.summary.reqPerSec / bare.summary.reqPerSec : null;
+}
+
+const CONCURRENCY = [1, 8, 32, 64];
+const yes = (ok: boolean) => (ok ? "yes" : "**no**");
+
+function targets(r: BenchResults): string[] {
+  const a1 = addedTtft(r, 1);
+  const a32 = addedTtft(r, 32);
+  const ratioRange = (mode: "json" | "stream") => {
+    const all = CONCURRENCY.map((c) => rpsRatio(r, mode, c)).filter((x): x is number => x !== null);
+    return { at32: rpsRatio(r, mode, 32), min: Math.min(...all), max: Math.max(...all) };
+  };
+  const json = ratioRange("json");
+  const stream = ratioRange("stream");
+  const streamErrors = r.cells.filter((x) => x.target === "proxy" && x.mode !== "json").reduce((n, x) => n + x.summary.errors, 0);
+  const lines = [
+    "| Target | Measured (same run) | Goal | Met |",
+    "|---|---|---|---|",
+  ];
+  if (a1) {
+    lines.push(`| Proxy-added TTFT p50 over the direct client, c=1 | ${signedMs(a1.ms)} ms (rounds: ${signedMs(a1.min)} … ${signedMs(a1.max)} ms) | ≤ 2 ms | ${yes(a1.ms <= 2)} |`);
+  }
+  if (a32) lines.push(`| Proxy-added TTFT p50 over the direct client, c=32 | ${signedMs(a32.ms)} ms = ${pct(a32.ratio)} | ≤ 10 % | ${yes(a32.ratio <= 0.1)} |`);
+  if (json.at32 !== null) {
+    lines.push(`| Null-backend chat (non-stream) req/s ÷ bare Elysia JSON echo, c=32 | ${pct(json.at32)} (c=1…64: ${pct(json.min)} … ${pct(json.max)}) | ≥ 50 % | ${yes(json.at32 >= 0.5)} |`);
+  }
+  if (stream.at32 !== null) {
+    lines.push(`| Null-backend chat (stream) req/s ÷ bare Elysia SSE, c=32 | ${pct(stream.at32)} (c=1…64: ${pct(stream.min)} … ${pct(stream.max)}) | ≥ 40 % | ${yes(stream.at32 >= 0.4)} |`);
+  }
+  lines.push(`| Errors on proxy streams, up to 64 concurrent (guard at 128) | ${streamErrors} | 0 | ${yes(streamErrors === 0)} |`);
+  return lines;
+}
+
+function codexTable(r: BenchResults): string[] {
+  const lines = [
+    "| c | direct TTFT p50 / p99 | proxy TTFT p50 / p99 | added p50 | proxy stream req/s | direct req/s | proxy non-stream total p50 / p99 | direct total p50 | errors |",
+    "|---:|---|---|---|---:|---:|---|---:|---:|",
+  ];
+  for (const c of CONCURRENCY) {
+    const d = find(r, "direct", "stream", c, 0);
+    const p = find(r, "proxy", "stream", c, 0);
+    const j = find(r, "proxy", "json", c);
+    const added = addedTtft(r, c);
+    if (!d || !p) continue;
+    const errors = d.summary.errors + p.summary.errors + (j?.summary.errors ?? 0);
+    lines.push(`| ${c} | ${ms(d.summary.ttftP50)} / ${ms(d.summary.ttftP99)} | ${ms(p.summary.ttftP50)} / ${ms(p.summary.ttftP99)} | ` +
+      `${added ? `${signedMs(added.ms)} ms (${pct(added.ratio)})` : "–"} | ${p.summary.reqPerSec.toFixed(1)} | ${d.summary.reqPerSec.toFixed(1)} | ` +
+      `${ms(j?.summary.totalP50)} / ${ms(j?.summary.totalP99)} | ${ms(d.summary.totalP50)} | ${errors} |`);
+  }
+  return lines;
+}
+
+function cpuTable(r: BenchResults): string[] {
+  const lines = [
+    "| cell | proxy | Codex workers | fake model | load generator | baseline server |",
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  const rows = r.cells.filter((x) => x.mode !== "open64" && (x.round === 0) && [1, 32].includes(x.concurrency) && !x.target.startsWith("W="));
+  for (const x of rows) {
+    const cpu = x.cpuMsPerRequest;
+    lines.push(`| ${x.target} ${x.mode} c=${x.concurrency} | ${ms(cpu.proxy)} | ${ms(cpu.codex)} | ${ms(cpu.fake)} | ${ms(cpu.loadgen)} | ${ms(cpu.server)} |`);
+  }
+  return lines;
+}
+
+function frameworkTable(r: BenchResults): string[] {
+  const lines = [
+    "| c | bare JSON echo req/s | null chat JSON req/s | ratio | bare SSE req/s | null chat stream req/s | ratio | null TTFT p50 / p99 | null proxy CPU/req JSON / stream |",
+    "|---:|---:|---:|---:|---:|---:|---:|---|---|",
+  ];
+  for (const c of CONCURRENCY) {
+    const bj = find(r, "bare", "json", c);
+    const nj = find(r, "null-proxy", "json", c);
+    const bs = find(r, "bare", "stream", c);
+    const ns = find(r, "null-proxy", "stream", c);
+    if (!bj || !nj || !bs || !ns) continue;
+    lines.push(`| ${c} | ${bj.summary.reqPerSec.toFixed(0)} | ${nj.summary.reqPerSec.toFixed(0)} | ${pct(nj.summary.reqPerSec / bj.summary.reqPerSec)} | ` +
+      `${bs.summary.reqPerSec.toFixed(0)} | ${ns.summary.reqPerSec.toFixed(0)} | ${pct(ns.summary.reqPerSec / bs.summary.reqPerSec)} | ` +
+      `${ms(ns.summary.ttftP50)} / ${ms(ns.summary.ttftP99)} | ${ms(nj.cpuMsPerRequest.server)} / ${ms(ns.cpuMsPerRequest.server)} ms |`);
+  }
+  return lines;
+}
+
+function binaryTable(r: BenchResults): string[] {
+  if (!r.binary || "skipped" in r.binary) return [`Compiled binary: skipped (${r.binary?.skipped ?? "not run"}).`];
+  const cold = (target: "source" | "binary", key: "listenMs" | "firstServedMs") => median(r.coldStart.filter((x) => x.target === target).map((x) => x[key]));
+  const lines = [
+    `| | \`bun src/server.ts\` | compiled binary | binary ÷ source |`,
+    "|---|---:|---:|---:|",
+  ];
+  const row = (label: string, s: number | undefined, b: number | undefined, fmt = ms) =>
+    lines.push(`| ${label} | ${fmt(s)} | ${fmt(b)} | ${s && b ? pct(b / s) : "–"} |`);
+  for (const c of [1, 32]) {
+    const s = find(r, "source", "stream", c);
+    const b = find(r, "binary", "stream", c);
+    row(`TTFT p50, c=${c} (ms)`, s?.summary.ttftP50, b?.summary.ttftP50);
+    row(`stream req/s, c=${c}`, s?.summary.reqPerSec, b?.summary.reqPerSec, (x) => (x === undefined ? "–" : x.toFixed(1)));
+    row(`proxy CPU per request, c=${c} (ms)`, s?.cpuMsPerRequest.proxy, b?.cpuMsPerRequest.proxy);
+  }
+  row("cold start: spawn → listening (ms, median)", cold("source", "listenMs"), cold("binary", "listenMs"));
+  row("cold start: spawn → first chat completion served (ms, median)", cold("source", "firstServedMs"), cold("binary", "firstServedMs"));
+  row("proxy RSS idle, without Codex (MB)", r.memory.proxyIdleMb, r.binary.proxyIdleMb);
+  return lines;
+}
+
+function sweepTable(r: BenchResults): string[] {
+  const lines = [
+    "| CODEX_WORKERS | stream req/s | TTFT p50 / p99 | total p50 / p99 | Codex CPU/req | proxy CPU/req | Codex RSS peak (all workers) | errors |",
+    "|---:|---:|---|---|---:|---:|---:|---:|",
+  ];
+  for (const { workers, cell, codexRssMb } of r.sweep) {
+    const s = cell.summary;
+    lines.push(`| ${workers}${workers === r.defaultWorkers ? " (default)" : ""} | ${s.reqPerSec.toFixed(1)} | ${ms(s.ttftP50)} / ${ms(s.ttftP99)} | ` +
+      `${ms(s.totalP50)} / ${ms(s.totalP99)} | ${ms(cell.cpuMsPerRequest.codex)} ms | ${ms(cell.cpuMsPerRequest.proxy)} ms | ${codexRssMb.toFixed(0)} MB | ${s.errors} |`);
+  }
+  return lines;
+}
+
+export function renderReport(r: BenchResults): string {
+  const m = r.memory;
+  const w = r.workload;
+  return [
+    `# Benchmark run ${r.startedAt}${r.quick ? " (--quick: too short to quote)" : ""}`,
+    "",
+    `${r.cores} cores, load average ${r.loadavgBefore.toFixed(2)} before and ${r.loadavgAfter.toFixed(2)} after; ` +
+      `${(r.durationMs / 1000).toFixed(0)} s in all. Each request streams ${w.chars} characters in ${w.deltas} deltas ` +
+      `from the fake model server with no delay. Times in ms; medians (p50) and p99 of one run; compare ratios, not absolute times.`,
+    "",
+    "## Targets",
+    "",
+    ...targets(r),
+    "",
+    `## Through Codex: direct JSON-RPC client vs proxy (CODEX_WORKERS=${r.defaultWorkers} for both)`,
+    "",
+    ...codexTable(r),
+    "",
+    "## CPU per request (ms, utime+stime from /proc)",
+    "",
+    ...cpuTable(r),
+    "",
+    "## Proxy overhead alone: null backend vs bare Elysia",
+    "",
+    ...frameworkTable(r),
+    "",
+    "## Compiled binary vs source",
+    "",
+    ...binaryTable(r),
+    "",
+    "## Memory",
+    "",
+    "| | proxy alone | Codex workers (all) |",
+    "|---|---:|---:|",
+    `| idle after boot (MB) | ${ms(m.proxyIdleMb)} | ${ms(m.codexIdleMb)} |`,
+    `| peak with 64 streams open (MB) | ${ms(m.proxyAt64Mb)} | ${ms(m.codexAt64Mb)} |`,
+    "",
+    `Errors with 64 concurrent streams: ${m.errorsAt64 ?? "–"}.`,
+    "",
+    "## Pool size (32 concurrent streams)",
+    "",
+    ...sweepTable(r),
+    "",
+  ].join("\n");
+}

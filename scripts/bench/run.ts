@@ -1,0 +1,208 @@
+/**
+ * `npm run bench`: what the proxy costs on top of Codex, measured in one run on this machine.
+ *
+ *   bun scripts/bench/run.ts [--quick] [--deltas=40] [--chars=400]
+ *
+ * Starts the fake model server, the proxy (from source and compiled) with real Codex
+ * workers, a direct JSON-RPC client on the same `codex app-server` (the lower bound), the
+ * proxy's app on a null backend and a bare Elysia app (the Codex-free baselines), and
+ * drives each from an in-process load generator on 127.0.0.1. Cells of the same kind are
+ * interleaved so that drift in the machine's load hits both sides of every ratio.
+ * Writes bench/results/latest.json and bench/results/latest.md and prints the table.
+ * Not a test: nothing here asserts a time.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/env.ts";
+import { defaultCodexBin, prepareWorkspace, workerCommand, workerEnv, writeModelCatalog } from "../../src/codex/launch.ts";
+import { createCodexHome } from "../../test/support/codex-home.ts";
+import { DirectClient } from "./direct-client.ts";
+import { runLoad, summarize, type Shot } from "./load.ts";
+import { cpuPerRequest, sampleRss, snapshotCpu, type ProcessRoles } from "./proc-stats.ts";
+import { renderReport, type BenchResults, type Cell } from "./report.ts";
+import {
+  bareShots, chatShots, compiledBinary, MODEL, promptFor, sourceCommand, startBaseline, startFake, startProxy,
+  type Bench, type RunningProxy, type Workload,
+} from "./targets.ts";
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
+const QUICK = args.includes("--quick");
+const WORK: Workload = { deltas: flag("deltas", 40), chars: flag("chars", 400), delayMs: 0 };
+const CONCURRENCY = [1, 8, 32, 64];
+const WORKERS = Number(loadConfig({}, process.cwd(), "codex").codex.workers);
+/** Requests and time per cell through Codex (bounded so the whole run stays under 5 minutes). */
+const codexCell = (c: number) => (QUICK ? { requests: Math.max(6, c), budgetMs: 3_000 } : { requests: Math.max(24, c * 4), budgetMs: 9_000 });
+const fastCell = QUICK ? { requests: 100_000, budgetMs: 600 } : { requests: 1_000_000, budgetMs: 2_000 };
+const HARD_LIMIT_MS = 290_000;
+
+const cells: Cell[] = [];
+
+async function measure(target: string, mode: Cell["mode"], shot: Shot, concurrency: number, roles: ProcessRoles, budget: { requests: number; budgetMs: number }, round = 0) {
+  // Warm-up: connections opened, JIT warm, Codex threads created once at this concurrency.
+  await runLoad(shot, { concurrency, requests: Math.min(concurrency, 16), budgetMs: budget.budgetMs });
+  const before = snapshotCpu(roles);
+  const result = await runLoad(shot, { concurrency, ...budget });
+  const after = snapshotCpu(roles);
+  const summary = summarize(result);
+  const cell: Cell = { target, mode, concurrency, round, summary, cpuMsPerRequest: cpuPerRequest(before, after, result.samples.length) };
+  cells.push(cell);
+  const errors = summary.errors ? `  ERRORS ${summary.errors} (${summary.firstError})` : "";
+  console.error(`  ${target.padEnd(12)} ${mode.padEnd(6)} c=${String(concurrency).padEnd(3)} n=${String(summary.requests).padEnd(6)} ` +
+    `ttft p50 ${summary.ttftP50.toFixed(1)} ms  total p50 ${summary.totalP50.toFixed(1)} ms  ${summary.reqPerSec.toFixed(0)} req/s${errors}`);
+  return cell;
+}
+
+async function main(): Promise<BenchResults> {
+  const started = Date.now();
+  const tmp = mkdtempSync(join(tmpdir(), "cca-bench-"));
+  const bench: Bench = await startFake({ tmp, codexBin: defaultCodexBin(process.execPath, [process.cwd()]), children: [] });
+  const results: BenchResults = {
+    startedAt: new Date(started).toISOString(), quick: QUICK, workload: WORK, cores: navigator.hardwareConcurrency,
+    loadavgBefore: loadavg()[0]!, loadavgAfter: 0, durationMs: 0, defaultWorkers: WORKERS,
+    cells, coldStart: [], memory: {}, sweep: [], binary: null,
+  };
+  const watchdog = setTimeout(() => {
+    console.error(`bench: over ${HARD_LIMIT_MS / 1000} s, giving up`);
+    void cleanup(bench).then(() => process.exit(2));
+  }, HARD_LIMIT_MS);
+  try {
+    await frameworkBaselines(bench);
+    const source = await startProxy(bench, "proxy (source)", sourceCommand(), {}, WORK);
+    results.coldStart.push({ target: "source", listenMs: source.listenMs, firstServedMs: source.firstServedMs });
+    results.memory.proxyIdleMb = rssNow(source.roles).proxy;
+    results.memory.codexIdleMb = rssNow(source.roles).codex;
+    await codexPath(bench, source);
+    results.memory = { ...results.memory, ...(await openStreams(source)) };
+    results.binary = await compiledVsSource(bench, source, results);
+    await source.child.stop();
+    results.sweep = await workerSweep(bench);
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup(bench);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  results.loadavgAfter = loadavg()[0]!;
+  results.durationMs = Date.now() - started;
+  return results;
+}
+
+/** Null backend vs bare Elysia, at every concurrency, alternating so drift hits both. */
+async function frameworkBaselines(bench: Bench): Promise<void> {
+  console.error("framework baselines (no Codex):");
+  const nul = await startBaseline(bench, "null", WORK);
+  const bare = await startBaseline(bench, "bare", WORK);
+  const n = chatShots(nul.url, WORK);
+  const b = bareShots(bare.url, WORK);
+  for (const c of CONCURRENCY) {
+    await measure("bare", "json", b.json, c, bare.roles, fastCell);
+    await measure("null-proxy", "json", n.json, c, nul.roles, fastCell);
+    await measure("bare", "stream", b.stream, c, bare.roles, fastCell);
+    await measure("null-proxy", "stream", n.stream, c, nul.roles, fastCell);
+  }
+  await Promise.all([nul.child.stop(), bare.child.stop()]);
+}
+
+/** The direct JSON-RPC client and the proxy on the same Codex setup, interleaved per concurrency. */
+async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
+  console.error("through Codex (direct client vs proxy):");
+  const direct = await startDirect(bench);
+  const roles: ProcessRoles = { codex: () => direct.pids(), fake: () => [bench.fake.proc.pid] };
+  const directShot = direct.shot(promptFor(WORK), WORK.chars);
+  const shots = chatShots(proxy.url, WORK);
+  try {
+    // c=1 in three rounds: the spread of the proxy-added TTFT comes from their differences.
+    const rounds = QUICK ? 1 : 3;
+    for (const c of CONCURRENCY) {
+      for (let round = 0; round < (c === 1 ? rounds : 1); round++) {
+        await measure("direct", "stream", directShot, c, roles, codexCell(c), round);
+        await measure("proxy", "stream", shots.stream, c, proxy.roles, codexCell(c), round);
+      }
+      await measure("proxy", "json", shots.json, c, proxy.roles, codexCell(c));
+    }
+  } finally {
+    await direct.stop();
+  }
+}
+
+async function startDirect(bench: Bench): Promise<DirectClient> {
+  const home = createCodexHome(bench.fakeUrl);
+  const config = loadConfig({ CODEX_HOME: home.path }, process.cwd(), bench.codexBin);
+  const env = workerEnv(process.env as Record<string, string>, home.path);
+  env.FAKE_API_KEY = "fake-upstream-key";
+  const catalog = await writeModelCatalog(bench.codexBin, home.path, env);
+  return DirectClient.start({
+    command: workerCommand({ bin: bench.codexBin, home: home.path, sandboxMode: config.codex.sandboxMode, forceProvider: null, catalogPath: catalog?.path ?? null }),
+    env, cwd: prepareWorkspace(home.path), processes: WORKERS, sandbox: config.codex.sandboxMode, model: MODEL,
+    instructions: config.defaultInstructions,
+  });
+}
+
+function rssNow(roles: ProcessRoles): Record<string, number> {
+  return sampleRss(roles).stop();
+}
+
+/** 64 streams held open (the fake paces its deltas): peak RSS of the proxy alone and of its workers. */
+async function openStreams(proxy: RunningProxy) {
+  console.error("64 open streams:");
+  const paced: Workload = { ...WORK, delayMs: QUICK ? 10 : 25 };
+  const rss = sampleRss(proxy.roles);
+  const result = await runLoad(chatShots(proxy.url, paced).stream, { concurrency: 64, requests: 64, budgetMs: 30_000 });
+  const peak = rss.stop();
+  const summary = summarize(result);
+  cells.push({ target: "proxy", mode: "open64", concurrency: 64, round: 0, summary, cpuMsPerRequest: {} });
+  console.error(`  peak RSS proxy ${peak.proxy!.toFixed(0)} MB, codex ${peak.codex!.toFixed(0)} MB, errors ${summary.errors}`);
+  return { proxyAt64Mb: peak.proxy!, codexAt64Mb: peak.codex!, errorsAt64: summary.errors };
+}
+
+/** The compiled binary against `bun src/server.ts`: cold start, then TTFT and throughput interleaved. */
+async function compiledVsSource(bench: Bench, source: RunningProxy, results: BenchResults): Promise<BenchResults["binary"]> {
+  console.error("compiled binary vs source:");
+  const binary = await compiledBinary(bench.tmp);
+  if ("error" in binary) {
+    console.error(`  skipped: ${binary.error}`);
+    return { skipped: binary.error };
+  }
+  const compiled = await startProxy(bench, "proxy (binary)", [binary.path], {}, WORK);
+  results.coldStart.push({ target: "binary", listenMs: compiled.listenMs, firstServedMs: compiled.firstServedMs });
+  const idle = rssNow(compiled.roles).proxy!;
+  const shots = { source: chatShots(source.url, WORK), binary: chatShots(compiled.url, WORK) };
+  for (const c of [1, 32]) {
+    await measure("source", "stream", shots.source.stream, c, source.roles, codexCell(c));
+    await measure("binary", "stream", shots.binary.stream, c, compiled.roles, codexCell(c));
+  }
+  await compiled.child.stop();
+  // A second cold start of each, now that the page cache is warm for both.
+  for (const [target, cmd] of [["source", sourceCommand()], ["binary", [binary.path]]] as const) {
+    const again = await startProxy(bench, `proxy (${target})`, [...cmd], {}, WORK);
+    results.coldStart.push({ target, listenMs: again.listenMs, firstServedMs: again.firstServedMs });
+    await again.child.stop();
+  }
+  return { path: binary.path, built: binary.built, buildMs: binary.buildMs, proxyIdleMb: idle };
+}
+
+/** Throughput and tail latency against the pool size, at 32 concurrent streams. */
+async function workerSweep(bench: Bench): Promise<BenchResults["sweep"]> {
+  console.error("pool size sweep (32 concurrent streams):");
+  const out: BenchResults["sweep"] = [];
+  for (const workers of [1, 2, 3]) {
+    const proxy = await startProxy(bench, `proxy W=${workers}`, sourceCommand(), { CODEX_WORKERS: String(workers) }, WORK);
+    const rss = sampleRss(proxy.roles, 250);
+    const cell = await measure(`W=${workers}`, "stream", chatShots(proxy.url, WORK).stream, 32, proxy.roles, codexCell(32));
+    out.push({ workers, cell, codexRssMb: rss.stop().codex! });
+    await proxy.child.stop();
+  }
+  return out;
+}
+
+async function cleanup(bench: Bench): Promise<void> {
+  await Promise.all(bench.children.map((c) => c.stop().catch(() => {})));
+}
+
+const results = await main();
+mkdirSync("bench/results", { recursive: true });
+const markdown = renderReport(results);
+writeFileSync("bench/results/latest.json", JSON.stringify(results, null, 2) + "\n");
+writeFileSync("bench/results/latest.md", markdown);
+console.log(markdown);
