@@ -55,8 +55,7 @@ function dynamicTool(fn: unknown, param: string, seen: Set<string>): DynamicTool
   }
   return {
     name: fn.name,
-    // Codex requires a description (an empty one is sent upstream as such).
-    description: typeof fn.description === "string" ? fn.description : "",
+    ...(typeof fn.description === "string" ? { description: fn.description } : {}),
     inputSchema: (fn.parameters as Record<string, unknown> | undefined) ?? EMPTY_PARAMETERS,
   };
 }

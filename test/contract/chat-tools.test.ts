@@ -26,7 +26,8 @@ afterAll(async () => {
 
 const WEATHER_SCHEMA = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
 const weather: ChatCompletionTool = { type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: WEATHER_SCHEMA } };
-const clock: ChatCompletionTool = { type: "function", function: { name: "get_time", description: "The time", parameters: { type: "object", properties: {} } } };
+/** No description: Codex requires one, the proxy sends an empty one. */
+const clock: ChatCompletionTool = { type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } };
 /** No half of a surrogate pair: the text survives a UTF-8 round trip unchanged. */
 const wellFormed = (s: string) => new TextDecoder().decode(new TextEncoder().encode(s)) === s;
 const callPrompt = (calls: Array<[string, string]>) => `Please help. ${calls.map(([name, args]) => `[[call:${name}]] [[args:${args}]]`).join(" ")}`;
