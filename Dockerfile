@@ -31,15 +31,14 @@ RUN node_modules/.bin/bun scripts/build.ts --outdir /out \
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 COPY --from=build /out/codex-completions-api /out/codex-forward-auth /app/
-# Beside the binaries, where the proxy looks for Codex when CODEX_BIN is unset.
+# Beside the binaries: where the proxy finds Codex when CODEX_BIN is unset.
 COPY --from=build /out/codex /app/codex
 # CODEX_HOME holds Codex's login and per-worker state: it must stay writable by the
 # non-root user (uid 65532 in distroless :nonroot), so it is created owned by that user.
 COPY --from=build --chown=65532:65532 /out/codex-api-home /app/.codex-api
 ENV PROXY_HOST=0.0.0.0 \
     PORT=11435 \
-    CODEX_HOME=/app/.codex-api \
-    CODEX_BIN=/app/codex/bin/codex
+    CODEX_HOME=/app/.codex-api
 USER 65532:65532
 VOLUME ["/app/.codex-api"]
 EXPOSE 11435 18080

@@ -33,7 +33,8 @@ export function loadServerConfig(env = runtime.env()): Config {
 
 export async function startServer(env = runtime.env()): Promise<RunningServer> {
   const config = loadServerConfig(env);
-  const logger = createLogger(config.logLevel);
+  const logOutput = pino.destination({ dest: 1, sync: false });
+  const logger = createLogger(config.logLevel, logOutput);
   if (config.authDisabled) {
     logger.warn({ host: config.host }, "PROXY_API_KEY is not set: serving without authentication on a loopback address only");
   }
@@ -80,9 +81,16 @@ export async function startServer(env = runtime.env()): Promise<RunningServer> {
       await waitUntil(idle, 1_000);
       await server.stop(true);
       await Promise.all([usage.close(), protoLog?.close()]);
+      // The process exits right after: wait until the async destination has written the last
+      // line ('drain'), since pino's flush(cb) does not wait for a write in flight.
+      const written = logger.isLevelEnabled("info")
+        ? new Promise<void>((resolve) => {
+          logOutput.once("drain", resolve);
+          setTimeout(resolve, 1_000);
+        })
+        : null;
       logger.info("stopped");
-      // The process exits right after: wait until the last lines are written.
-      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      await written;
     })());
   return { port: server.port, config, backend, shutdown };
 }

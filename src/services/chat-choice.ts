@@ -141,7 +141,35 @@ type Step = { index: number; result: IteratorResult<ChoiceEvent> } | { index: nu
  * failure ends the rest (`stopAll` aborts their turns) and is thrown; a consumer that stops
  * reading early ends them the same way.
  */
-export async function* mergeChoices(
+export function mergeChoices(
+  choices: AsyncGenerator<ChoiceEvent>[], stopAll: (reason: unknown) => void,
+): AsyncGenerator<TaggedEvent> {
+  return choices.length === 1 ? oneChoice(choices[0]!) : raceChoices(choices, stopAll);
+}
+
+/**
+ * The same contract for one choice, the usual case, read straight through: racing promises
+ * for every event cost more than the rest of a delta's handling (docs/benchmarks.md).
+ */
+async function* oneChoice(choice: AsyncGenerator<ChoiceEvent>): AsyncGenerator<TaggedEvent> {
+  let released = false;
+  try {
+    for (let step = await choice.next(); !step.done; step = await choice.next()) {
+      const event = step.value;
+      if (event.type === "done") {
+        released = true;
+        void choice.next().catch(() => {});
+      }
+      yield { index: 0, event };
+      if (released) return;
+    }
+  } finally {
+    // A consumer that stops reading early ends the turn (interrupted, thread freed).
+    if (!released) await choice.return(undefined).catch(() => {});
+  }
+}
+
+async function* raceChoices(
   choices: AsyncGenerator<ChoiceEvent>[], stopAll: (reason: unknown) => void,
 ): AsyncGenerator<TaggedEvent> {
   const pending = new Map<number, Promise<Step>>();

@@ -92,15 +92,24 @@ export class TurnDeadline {
 
   /** Codex said something: restart the idle clock. */
   touch(): void {
-    clearTimeout(this.#idle);
-    this.#idle = setTimeout(
-      () => this.abort(new ApiError({
-        status: 504, type: "timeout_error", code: "idle_timeout",
-        message: `Codex sent nothing for ${this.options.idleMs} ms.`,
-      })),
-      this.options.idleMs,
-    );
+    this.#lastActivity = performance.now();
+    this.#idle ??= setTimeout(this.#onIdleTimer, this.options.idleMs);
   }
+
+  // Re-arming a timer on every Codex event cost more than the rest of a delta's handling
+  // (docs/benchmarks.md); the one timer instead checks how long Codex was really silent.
+  #lastActivity = 0;
+  readonly #onIdleTimer = () => {
+    const silentMs = performance.now() - this.#lastActivity;
+    if (silentMs < this.options.idleMs) {
+      this.#idle = setTimeout(this.#onIdleTimer, Math.max(1, this.options.idleMs - silentMs));
+      return;
+    }
+    this.abort(new ApiError({
+      status: 504, type: "timeout_error", code: "idle_timeout",
+      message: `Codex sent nothing for ${this.options.idleMs} ms.`,
+    }));
+  };
 
   abort(reason: unknown): void {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);

@@ -98,7 +98,7 @@ describe("graceful shutdown", () => {
     expect(await exitCode(server, 15_000)).toBe(0);
     expect(codexPids(home.path)).toEqual([]);
     // stdout is read asynchronously: the last line may arrive just after the exit.
-    await waitFor(() => server.logs.some((l) => l.msg === "stopped"), 2_000, 'the "stopped" log line').catch((e) => { console.log("OUTPUT>>>", server.output().slice(-3000)); throw e; });
+    await waitFor(() => server.logs.some((l) => l.msg === "stopped"), 2_000, 'the "stopped" log line');
   });
 
   test("a stream still open when the drain window ends gets a final error frame and [DONE]; Codex is interrupted", async () => {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Before an upgrade of the compose stack: tags the image it runs now as
+# codex-completions-api:snap-<UTC time> and records it, so stack-rollback.sh can return to it.
+# Usage: scripts/stack-snapshot.sh
+#   CODEX_API_IMAGE  the stack's image (default codex-completions-api:latest, as in compose.yaml)
+#   SNAPSHOT_DIR     where the history (and tars) go (default ~/.cache/codex-completions-api)
+#   SNAPSHOT_SAVE=1  also `docker save` the image to a tar there (survives `docker image prune`)
+set -euo pipefail
+
+image="${CODEX_API_IMAGE:-codex-completions-api:latest}"
+dir="${SNAPSHOT_DIR:-$HOME/.cache/codex-completions-api}"
+mkdir -p "$dir"
+
+id="$(docker image inspect --format '{{.Id}}' "$image")"
+tag="${image%:*}:snap-$(date -u +%Y%m%dT%H%M%SZ)"
+docker tag "$id" "$tag"
+tar=""
+if [ "${SNAPSHOT_SAVE:-0}" = 1 ]; then
+  tar="$dir/${tag##*:}.tar"
+  docker save -o "$tar" "$tag"
+fi
+printf '{"ts":"%s","tag":"%s","id":"%s","tar":"%s"}\n' "$(date -u +%FT%TZ)" "$tag" "$id" "$tar" >> "$dir/history.jsonl"
+echo "$tag"
