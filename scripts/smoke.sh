@@ -6,6 +6,11 @@
 #   API_KEY   default $PROXY_API_KEY
 #   MODEL     default codex-5
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  "") ;;
+  *) echo "smoke.sh: takes no arguments, only environment variables (try --help)" >&2; exit 2 ;;
+esac
 
 base="${BASE_URL:-http://127.0.0.1:11435/v1}"
 base="${base%/}"

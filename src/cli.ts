@@ -11,15 +11,15 @@ import { VERSION } from "./version.ts";
 
 export type CliAction = "serve" | "help" | "version" | "healthcheck";
 
-const FLAGS: Record<string, CliAction> = {
-  "--help": "help", "-h": "help", "--version": "version", "-v": "version", "--healthcheck": "healthcheck",
-};
+const FLAGS = new Map<string, CliAction>([
+  ["--help", "help"], ["-h", "help"], ["--version", "version"], ["-v", "version"], ["--healthcheck", "healthcheck"],
+]);
 
 /** The action the arguments ask for; an unknown argument is an error, not ignored. */
 export function parseCliArgs(args: readonly string[]): CliAction {
   if (args.length === 0) return "serve";
   const [first, ...rest] = args;
-  const action = FLAGS[first!];
+  const action = FLAGS.get(first!);
   if (!action || rest.length > 0) throw new ConfigError(`Unknown arguments: ${args.join(" ")} (try --help)`);
   return action;
 }

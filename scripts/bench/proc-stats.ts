@@ -104,3 +104,18 @@ export function sampleRss(roles: ProcessRoles, everyMs = 100): { stop(): Record<
     },
   };
 }
+
+/**
+ * Waits until `pids` together use (almost) no CPU — e.g. Codex unloading the threads of the
+ * previous cell, one second after it — so one cell's aftermath does not land in the next.
+ */
+export async function quiesce(pids: () => number[], maxMs = 4_000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  let last = pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
+  while (performance.now() < deadline) {
+    await Bun.sleep(200);
+    const now = pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
+    if (now - last <= 10) return;
+    last = now;
+  }
+}

@@ -25,10 +25,11 @@ export interface BenchResults {
   loadavgAfter: number;
   durationMs: number;
   defaultWorkers: number;
+  defaultCap: number;
   cells: Cell[];
   coldStart: Array<{ target: "source" | "binary"; listenMs: number; firstServedMs: number }>;
   memory: { proxyIdleMb?: number; codexIdleMb?: number; proxyAt64Mb?: number; codexAt64Mb?: number; errorsAt64?: number };
-  sweep: Array<{ workers: number; cell: Cell; codexRssMb: number }>;
+  sweep: Array<{ workers: number; cap: number; cell: Cell; codexRssMb: number }>;
   binary: { path: string; built: boolean; buildMs: number; proxyIdleMb: number } | { skipped: string } | null;
 }
 
@@ -46,6 +47,20 @@ function find(r: BenchResults, target: string, mode: Cell["mode"], c: number, ro
 
 function cellsOf(r: BenchResults, target: string, mode: Cell["mode"], c: number): Cell[] {
   return r.cells.filter((x) => x.target === target && x.mode === mode && x.concurrency === c);
+}
+
+/** One cell for all rounds of a kind: the median of each figure over the rounds. */
+function pooled(r: BenchResults, target: string, mode: Cell["mode"], c: number): Cell | undefined {
+  const all = cellsOf(r, target, mode, c);
+  if (all.length <= 1) return all[0];
+  const mid = (pick: (x: Cell) => number) => median(all.map(pick));
+  const summary = { ...all[0]!.summary };
+  for (const key of ["reqPerSec", "ttftP50", "ttftP99", "totalP50", "totalP99"] as const) summary[key] = mid((x) => x.summary[key]);
+  summary.requests = all.reduce((n, x) => n + x.summary.requests, 0);
+  summary.errors = all.reduce((n, x) => n + x.summary.errors, 0);
+  const cpu: Record<string, number> = {};
+  for (const role of Object.keys(all[0]!.cpuMsPerRequest)) cpu[role] = mid((x) => x.cpuMsPerRequest[role] ?? 0);
+  return { ...all[0]!, summary, cpuMsPerRequest: cpu };
 }
 
 /** Proxy-added TTFT p50 at `c`: pooled over rounds (median of per-round differences) and its spread. */
@@ -102,18 +117,19 @@ function targets(r: BenchResults): string[] {
 
 function codexTable(r: BenchResults): string[] {
   const lines = [
-    "| c | direct TTFT p50 / p99 | proxy TTFT p50 / p99 | added p50 | proxy stream req/s | direct req/s | proxy non-stream total p50 / p99 | direct total p50 | errors |",
-    "|---:|---|---|---|---:|---:|---|---:|---:|",
+    "| c | rounds | direct TTFT p50 / p99 | proxy TTFT p50 / p99 | added TTFT p50 (spread over rounds) | proxy stream req/s | direct req/s | proxy non-stream total p50 / p99 | direct total p50 | errors |",
+    "|---:|---:|---|---|---|---:|---:|---|---:|---:|",
   ];
   for (const c of CONCURRENCY) {
-    const d = find(r, "direct", "stream", c, 0);
-    const p = find(r, "proxy", "stream", c, 0);
+    const d = pooled(r, "direct", "stream", c);
+    const p = pooled(r, "proxy", "stream", c);
     const j = find(r, "proxy", "json", c);
     const added = addedTtft(r, c);
     if (!d || !p) continue;
     const errors = d.summary.errors + p.summary.errors + (j?.summary.errors ?? 0);
-    lines.push(`| ${c} | ${ms(d.summary.ttftP50)} / ${ms(d.summary.ttftP99)} | ${ms(p.summary.ttftP50)} / ${ms(p.summary.ttftP99)} | ` +
-      `${added ? `${signedMs(added.ms)} ms (${pct(added.ratio)})` : "–"} | ${p.summary.reqPerSec.toFixed(1)} | ${d.summary.reqPerSec.toFixed(1)} | ` +
+    const spread = added && added.min !== added.max ? `; ${signedMs(added.min)} … ${signedMs(added.max)}` : "";
+    lines.push(`| ${c} | ${cellsOf(r, "direct", "stream", c).length} | ${ms(d.summary.ttftP50)} / ${ms(d.summary.ttftP99)} | ${ms(p.summary.ttftP50)} / ${ms(p.summary.ttftP99)} | ` +
+      `${added ? `${signedMs(added.ms)} ms = ${pct(added.ratio)}${spread}` : "–"} | ${p.summary.reqPerSec.toFixed(1)} | ${d.summary.reqPerSec.toFixed(1)} | ` +
       `${ms(j?.summary.totalP50)} / ${ms(j?.summary.totalP99)} | ${ms(d.summary.totalP50)} | ${errors} |`);
   }
   return lines;
@@ -124,8 +140,13 @@ function cpuTable(r: BenchResults): string[] {
     "| cell | proxy | Codex workers | fake model | load generator | baseline server |",
     "|---|---:|---:|---:|---:|---:|",
   ];
-  const rows = r.cells.filter((x) => x.mode !== "open64" && (x.round === 0) && [1, 32].includes(x.concurrency) && !x.target.startsWith("W="));
-  for (const x of rows) {
+  const kinds = new Map<string, Cell>();
+  for (const x of r.cells) {
+    if (x.mode === "open64" || ![1, 32].includes(x.concurrency) || x.target.startsWith("W=")) continue;
+    const key = `${x.target} ${x.mode} ${x.concurrency}`;
+    if (!kinds.has(key)) kinds.set(key, pooled(r, x.target, x.mode, x.concurrency)!);
+  }
+  for (const x of kinds.values()) {
     const cpu = x.cpuMsPerRequest;
     lines.push(`| ${x.target} ${x.mode} c=${x.concurrency} | ${ms(cpu.proxy)} | ${ms(cpu.codex)} | ${ms(cpu.fake)} | ${ms(cpu.loadgen)} | ${ms(cpu.server)} |`);
   }
@@ -174,12 +195,13 @@ function binaryTable(r: BenchResults): string[] {
 
 function sweepTable(r: BenchResults): string[] {
   const lines = [
-    "| CODEX_WORKERS | stream req/s | TTFT p50 / p99 | total p50 / p99 | Codex CPU/req | proxy CPU/req | Codex RSS peak (all workers) | errors |",
-    "|---:|---:|---|---|---:|---:|---:|---:|",
+    "| streams | CODEX_WORKERS | WORKER_MAX_CONCURRENCY | stream req/s | TTFT p50 / p99 | total p50 / p99 | Codex CPU/req | proxy CPU/req | Codex RSS peak (all workers) | errors |",
+    "|---:|---:|---:|---:|---|---|---:|---:|---:|---:|",
   ];
-  for (const { workers, cell, codexRssMb } of r.sweep) {
+  const mark = (value: number, fallback: number) => `${value}${value === fallback ? " (default)" : ""}`;
+  for (const { workers, cap, cell, codexRssMb } of r.sweep) {
     const s = cell.summary;
-    lines.push(`| ${workers}${workers === r.defaultWorkers ? " (default)" : ""} | ${s.reqPerSec.toFixed(1)} | ${ms(s.ttftP50)} / ${ms(s.ttftP99)} | ` +
+    lines.push(`| ${cell.concurrency} | ${mark(workers, r.defaultWorkers)} | ${mark(cap, r.defaultCap)} | ${s.reqPerSec.toFixed(1)} | ${ms(s.ttftP50)} / ${ms(s.ttftP99)} | ` +
       `${ms(s.totalP50)} / ${ms(s.totalP99)} | ${ms(cell.cpuMsPerRequest.codex)} ms | ${ms(cell.cpuMsPerRequest.proxy)} ms | ${codexRssMb.toFixed(0)} MB | ${s.errors} |`);
   }
   return lines;
@@ -199,7 +221,7 @@ export function renderReport(r: BenchResults): string {
     "",
     ...targets(r),
     "",
-    `## Through Codex: direct JSON-RPC client vs proxy (CODEX_WORKERS=${r.defaultWorkers} for both)`,
+    `## Through Codex: direct JSON-RPC client vs proxy (${r.defaultWorkers} app-server processes for both; proxy caps each at ${r.defaultCap} turns)`,
     "",
     ...codexTable(r),
     "",
@@ -220,11 +242,11 @@ export function renderReport(r: BenchResults): string {
     "| | proxy alone | Codex workers (all) |",
     "|---|---:|---:|",
     `| idle after boot (MB) | ${ms(m.proxyIdleMb)} | ${ms(m.codexIdleMb)} |`,
-    `| peak with 64 streams open (MB) | ${ms(m.proxyAt64Mb)} | ${ms(m.codexAt64Mb)} |`,
+    `| peak with 64 streams open (WORKER_MAX_CONCURRENCY=32, so all 64 reach Codex) (MB) | ${ms(m.proxyAt64Mb)} | ${ms(m.codexAt64Mb)} |`,
     "",
     `Errors with 64 concurrent streams: ${m.errorsAt64 ?? "–"}.`,
     "",
-    "## Pool size (32 concurrent streams)",
+    "## Pool size and per-worker cap",
     "",
     ...sweepTable(r),
     "",

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: what the proxy costs on top of Codex, measured in one run on this machine.
  *
- *   bun scripts/bench/run.ts [--quick] [--deltas=40] [--chars=400]
+ *   bun scripts/bench/run.ts [--quick] [--deltas=40] [--chars=400] [--only=framework,codex,open64,binary,sweep]
  *
  * Starts the fake model server, the proxy (from source and compiled) with real Codex
  * workers, a direct JSON-RPC client on the same `codex app-server` (the lower bound), the
@@ -19,29 +19,38 @@ import { defaultCodexBin, prepareWorkspace, workerCommand, workerEnv, writeModel
 import { createCodexHome } from "../../test/support/codex-home.ts";
 import { DirectClient } from "./direct-client.ts";
 import { runLoad, summarize, type Shot } from "./load.ts";
-import { cpuPerRequest, sampleRss, snapshotCpu, type ProcessRoles } from "./proc-stats.ts";
+import { cpuPerRequest, quiesce, sampleRss, snapshotCpu, type ProcessRoles } from "./proc-stats.ts";
 import { renderReport, type BenchResults, type Cell } from "./report.ts";
 import {
-  bareShots, chatShots, compiledBinary, MODEL, promptFor, sourceCommand, startBaseline, startFake, startProxy,
+  bareShots, chatShots, compiledBinary, MODEL, promptFor, ROOT, sourceCommand, startBaseline, startFake, startProxy,
   type Bench, type RunningProxy, type Workload,
 } from "./targets.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const QUICK = args.includes("--quick");
+const ONLY = args.find((a) => a.startsWith("--only="))?.slice(7).split(",") ?? null;
+const phase = (name: string) => !ONLY || ONLY.includes(name);
 const WORK: Workload = { deltas: flag("deltas", 40), chars: flag("chars", 400), delayMs: 0 };
 const CONCURRENCY = [1, 8, 32, 64];
-const WORKERS = Number(loadConfig({}, process.cwd(), "codex").codex.workers);
+const DEFAULTS = loadConfig({}, process.cwd(), "codex").codex;
+const WORKERS = DEFAULTS.workers;
+const DEFAULT_CAP = DEFAULTS.maxTurnsPerWorker;
 /** Requests and time per cell through Codex (bounded so the whole run stays under 5 minutes). */
-const codexCell = (c: number) => (QUICK ? { requests: Math.max(6, c), budgetMs: 3_000 } : { requests: Math.max(24, c * 4), budgetMs: 9_000 });
+const codexCell = (c: number) => (QUICK ? { requests: Math.max(6, c), budgetMs: 3_000 } : { requests: Math.max(24, c * 3), budgetMs: 8_000 });
+/** Alternating direct/proxy rounds per concurrency: the spread of the proxy-added TTFT comes from them. */
+const ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 3, 8: 2, 32: 3, 64: 2 };
 const fastCell = QUICK ? { requests: 100_000, budgetMs: 600 } : { requests: 1_000_000, budgetMs: 2_000 };
 const HARD_LIMIT_MS = 290_000;
 
 const cells: Cell[] = [];
+/** Every Codex process alive (any proxy's workers, the direct client's), for `quiesce`. */
+let codexPids: () => number[] = () => [];
 
 async function measure(target: string, mode: Cell["mode"], shot: Shot, concurrency: number, roles: ProcessRoles, budget: { requests: number; budgetMs: number }, round = 0) {
   // Warm-up: connections opened, JIT warm, Codex threads created once at this concurrency.
   await runLoad(shot, { concurrency, requests: Math.min(concurrency, 16), budgetMs: budget.budgetMs });
+  await quiesce(codexPids);
   const before = snapshotCpu(roles);
   const result = await runLoad(shot, { concurrency, ...budget });
   const after = snapshotCpu(roles);
@@ -57,10 +66,10 @@ async function measure(target: string, mode: Cell["mode"], shot: Shot, concurren
 async function main(): Promise<BenchResults> {
   const started = Date.now();
   const tmp = mkdtempSync(join(tmpdir(), "cca-bench-"));
-  const bench: Bench = await startFake({ tmp, codexBin: defaultCodexBin(process.execPath, [process.cwd()]), children: [] });
+  const bench: Bench = await startFake({ tmp, codexBin: defaultCodexBin(process.execPath, [ROOT]), children: [] });
   const results: BenchResults = {
     startedAt: new Date(started).toISOString(), quick: QUICK, workload: WORK, cores: navigator.hardwareConcurrency,
-    loadavgBefore: loadavg()[0]!, loadavgAfter: 0, durationMs: 0, defaultWorkers: WORKERS,
+    loadavgBefore: loadavg()[0]!, loadavgAfter: 0, durationMs: 0, defaultWorkers: WORKERS, defaultCap: DEFAULT_CAP,
     cells, coldStart: [], memory: {}, sweep: [], binary: null,
   };
   const watchdog = setTimeout(() => {
@@ -68,16 +77,19 @@ async function main(): Promise<BenchResults> {
     void cleanup(bench).then(() => process.exit(2));
   }, HARD_LIMIT_MS);
   try {
-    await frameworkBaselines(bench);
-    const source = await startProxy(bench, "proxy (source)", sourceCommand(), {}, WORK);
-    results.coldStart.push({ target: "source", listenMs: source.listenMs, firstServedMs: source.firstServedMs });
-    results.memory.proxyIdleMb = rssNow(source.roles).proxy;
-    results.memory.codexIdleMb = rssNow(source.roles).codex;
-    await codexPath(bench, source);
-    results.memory = { ...results.memory, ...(await openStreams(source)) };
-    results.binary = await compiledVsSource(bench, source, results);
-    await source.child.stop();
-    results.sweep = await workerSweep(bench);
+    if (phase("framework")) await frameworkBaselines(bench);
+    if (phase("codex") || phase("binary")) {
+      const source = await startProxy(bench, "proxy (source)", sourceCommand(), {}, WORK);
+      results.coldStart.push({ target: "source", listenMs: source.listenMs, firstServedMs: source.firstServedMs });
+      const idle = rssNow(source.roles);
+      results.memory = { proxyIdleMb: idle.proxy, codexIdleMb: idle.codex };
+      await warmUp(source);
+      if (phase("codex")) await codexPath(bench, source);
+      if (phase("binary")) results.binary = await compiledVsSource(bench, source, results);
+      await source.child.stop();
+    }
+    if (phase("open64")) results.memory = { ...results.memory, ...(await openStreams(bench)) };
+    if (phase("sweep")) results.sweep = await poolSweep(bench);
   } finally {
     clearTimeout(watchdog);
     await cleanup(bench);
@@ -109,19 +121,24 @@ async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
   console.error("through Codex (direct client vs proxy):");
   const direct = await startDirect(bench);
   const roles: ProcessRoles = { codex: () => direct.pids(), fake: () => [bench.fake.proc.pid] };
+  codexPids = () => [...direct.pids(), ...proxy.roles.codex!()];
   const directShot = direct.shot(promptFor(WORK), WORK.chars);
   const shots = chatShots(proxy.url, WORK);
+  await runLoad(directShot, { concurrency: 8, requests: QUICK ? 16 : 64, budgetMs: 5_000 });
   try {
-    // c=1 in three rounds: the spread of the proxy-added TTFT comes from their differences.
-    const rounds = QUICK ? 1 : 3;
     for (const c of CONCURRENCY) {
-      for (let round = 0; round < (c === 1 ? rounds : 1); round++) {
-        await measure("direct", "stream", directShot, c, roles, codexCell(c), round);
-        await measure("proxy", "stream", shots.stream, c, proxy.roles, codexCell(c), round);
+      for (let round = 0; round < ROUNDS[c]!; round++) {
+        // Every other round the proxy goes first, so a trend in the machine's load favours neither.
+        const pair = [
+          () => measure("direct", "stream", directShot, c, roles, codexCell(c), round),
+          () => measure("proxy", "stream", shots.stream, c, proxy.roles, codexCell(c), round),
+        ];
+        for (const run of round % 2 ? pair.reverse() : pair) await run();
       }
       await measure("proxy", "json", shots.json, c, proxy.roles, codexCell(c));
     }
   } finally {
+    codexPids = () => [];
     await direct.stop();
   }
 }
@@ -143,13 +160,23 @@ function rssNow(roles: ProcessRoles): Record<string, number> {
   return sampleRss(roles).stop();
 }
 
-/** 64 streams held open (the fake paces its deltas): peak RSS of the proxy alone and of its workers. */
-async function openStreams(proxy: RunningProxy) {
+/** A freshly started proxy serves a few dozen requests first, so its JIT is as warm as the others'. */
+async function warmUp(proxy: RunningProxy): Promise<void> {
+  await runLoad(chatShots(proxy.url, WORK).stream, { concurrency: 8, requests: QUICK ? 16 : 64, budgetMs: 5_000 });
+}
+
+/**
+ * 64 streams held open at once (the fake paces its deltas; a per-worker cap of 32 lets every
+ * one of them reach Codex instead of queueing): peak RSS of the proxy alone and of its workers.
+ */
+async function openStreams(bench: Bench) {
   console.error("64 open streams:");
+  const proxy = await startProxy(bench, "proxy (64 streams)", sourceCommand(), { WORKER_MAX_CONCURRENCY: "32" }, WORK);
   const paced: Workload = { ...WORK, delayMs: QUICK ? 10 : 25 };
   const rss = sampleRss(proxy.roles);
   const result = await runLoad(chatShots(proxy.url, paced).stream, { concurrency: 64, requests: 64, budgetMs: 30_000 });
   const peak = rss.stop();
+  await proxy.child.stop();
   const summary = summarize(result);
   cells.push({ target: "proxy", mode: "open64", concurrency: 64, round: 0, summary, cpuMsPerRequest: {} });
   console.error(`  peak RSS proxy ${peak.proxy!.toFixed(0)} MB, codex ${peak.codex!.toFixed(0)} MB, errors ${summary.errors}`);
@@ -167,6 +194,7 @@ async function compiledVsSource(bench: Bench, source: RunningProxy, results: Ben
   const compiled = await startProxy(bench, "proxy (binary)", [binary.path], {}, WORK);
   results.coldStart.push({ target: "binary", listenMs: compiled.listenMs, firstServedMs: compiled.firstServedMs });
   const idle = rssNow(compiled.roles).proxy!;
+  await warmUp(compiled);
   const shots = { source: chatShots(source.url, WORK), binary: chatShots(compiled.url, WORK) };
   for (const c of [1, 32]) {
     await measure("source", "stream", shots.source.stream, c, source.roles, codexCell(c));
@@ -182,15 +210,24 @@ async function compiledVsSource(bench: Bench, source: RunningProxy, results: Ben
   return { path: binary.path, built: binary.built, buildMs: binary.buildMs, proxyIdleMb: idle };
 }
 
-/** Throughput and tail latency against the pool size, at 32 concurrent streams. */
-async function workerSweep(bench: Bench): Promise<BenchResults["sweep"]> {
-  console.error("pool size sweep (32 concurrent streams):");
+/**
+ * Throughput and tail latency against the pool size (CODEX_WORKERS 1–3 at 32 concurrent
+ * streams), then against the per-worker cap at 64 (beyond the default pool's 32 slots).
+ */
+async function poolSweep(bench: Bench): Promise<BenchResults["sweep"]> {
+  console.error("pool size and per-worker cap:");
   const out: BenchResults["sweep"] = [];
-  for (const workers of [1, 2, 3]) {
-    const proxy = await startProxy(bench, `proxy W=${workers}`, sourceCommand(), { CODEX_WORKERS: String(workers) }, WORK);
+  const settings = [
+    ...[1, 2, 3].map((workers) => ({ workers, cap: DEFAULT_CAP, concurrency: 32 })),
+    ...[8, DEFAULT_CAP, 32].map((cap) => ({ workers: WORKERS, cap, concurrency: 64 })),
+  ];
+  for (const { workers, cap, concurrency } of settings) {
+    const env = { CODEX_WORKERS: String(workers), WORKER_MAX_CONCURRENCY: String(cap) };
+    const proxy = await startProxy(bench, `proxy W=${workers} cap=${cap}`, sourceCommand(), env, WORK);
+    await warmUp(proxy);
     const rss = sampleRss(proxy.roles, 250);
-    const cell = await measure(`W=${workers}`, "stream", chatShots(proxy.url, WORK).stream, 32, proxy.roles, codexCell(32));
-    out.push({ workers, cell, codexRssMb: rss.stop().codex! });
+    const cell = await measure(`W=${workers} cap=${cap}`, "stream", chatShots(proxy.url, WORK).stream, concurrency, proxy.roles, codexCell(concurrency));
+    out.push({ workers, cap, cell, codexRssMb: rss.stop().codex! });
     await proxy.child.stop();
   }
   return out;
@@ -201,8 +238,9 @@ async function cleanup(bench: Bench): Promise<void> {
 }
 
 const results = await main();
-mkdirSync("bench/results", { recursive: true });
+const out = join(ROOT, "bench", "results");
+mkdirSync(out, { recursive: true });
 const markdown = renderReport(results);
-writeFileSync("bench/results/latest.json", JSON.stringify(results, null, 2) + "\n");
-writeFileSync("bench/results/latest.md", markdown);
+writeFileSync(join(out, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+writeFileSync(join(out, "latest.md"), markdown);
 console.log(markdown);

@@ -9,6 +9,8 @@ import { jsonShot, sseShot, type Shot } from "./load.ts";
 import { answers, freePort, spawnChild, waitUntil, type Child } from "./processes.ts";
 import { descendants, type ProcessRoles } from "./proc-stats.ts";
 
+/** The repository root, so the benchmark runs from any working directory. */
+export const ROOT = join(import.meta.dir, "..", "..");
 export const KEY = "bench-key-0123456789";
 export const MODEL = "gpt-5.5";
 const BUN = process.execPath;
@@ -57,7 +59,7 @@ export interface Bench {
 
 export async function startFake(bench: Omit<Bench, "fake" | "fakeUrl">): Promise<Bench> {
   const port = freePort();
-  const fake = spawnChild("fake model server", [BUN, "test/support/fake-model-server.ts"], {
+  const fake = spawnChild("fake model server", [BUN, join(ROOT, "test/support/fake-model-server.ts")], {
     env: { ...(process.env as Record<string, string>), FAKE_MODEL_PORT: String(port) }, logPath: join(bench.tmp, "fake.log"),
   });
   bench.children.push(fake);
@@ -109,13 +111,13 @@ export async function startProxy(
   return { child, url, listenMs, firstServedMs, roles };
 }
 
-export const sourceCommand = () => [BUN, "src/server.ts"];
+export const sourceCommand = () => [BUN, join(ROOT, "src/server.ts")];
 
 export async function startBaseline(
   bench: Bench, mode: "null" | "bare", w: Workload,
 ): Promise<{ child: Child; url: string; roles: ProcessRoles }> {
   const port = freePort();
-  const child = spawnChild(`${mode} baseline`, [BUN, "scripts/bench/baseline-server.ts", mode, String(port), String(w.deltas), String(w.chars)], {
+  const child = spawnChild(`${mode} baseline`, [BUN, join(ROOT, "scripts/bench/baseline-server.ts"), mode, String(port), String(w.deltas), String(w.chars)], {
     logPath: join(bench.tmp, `${mode}.log`),
     env: {
       ...(process.env as Record<string, string>),
@@ -143,11 +145,11 @@ function newestSource(dir: string): number {
  * the build fails.
  */
 export async function compiledBinary(tmp: string): Promise<{ path: string; built: boolean; buildMs: number } | { error: string }> {
-  const dist = "dist/codex-completions-api";
-  if (existsSync(dist) && statSync(dist).mtimeMs > newestSource("src")) return { path: dist, built: false, buildMs: 0 };
+  const dist = join(ROOT, "dist/codex-completions-api");
+  if (existsSync(dist) && statSync(dist).mtimeMs > newestSource(join(ROOT, "src"))) return { path: dist, built: false, buildMs: 0 };
   const out = join(tmp, "codex-completions-api");
   const t0 = performance.now();
-  const build = Bun.spawn([BUN, "build", "--compile", "src/server.ts", "--outfile", out], { stdout: "pipe", stderr: "pipe" });
+  const build = Bun.spawn([BUN, "build", "--compile", join(ROOT, "src/server.ts"), "--outfile", out], { stdout: "pipe", stderr: "pipe" });
   const [stderr, code] = await Promise.all([new Response(build.stderr).text(), build.exited]);
   if (code !== 0) return { error: `bun build --compile failed (${code}): ${stderr.trim().slice(0, 300)}` };
   return { path: out, built: true, buildMs: performance.now() - t0 };

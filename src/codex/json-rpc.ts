@@ -40,6 +40,11 @@ export interface RpcHandlers {
   onTraffic?(direction: "in" | "out", line: string): void;
 }
 
+const LONE_SURROGATE_ESCAPE = /\\ud[89a-f]/i;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Replaces unpaired UTF-16 surrogates (text a client may send) with U+FFFD. */
+const wellFormed = (_key: string, value: unknown) => (typeof value === "string" ? value.replace(LONE_SURROGATE, "\ufffd") : value);
+
 export class JsonRpcConnection {
   #nextId = 1;
   #pending = new Map<number, { method: string; resolve(v: any): void; reject(e: Error): void }>();
@@ -67,7 +72,9 @@ export class JsonRpcConnection {
   }
 
   #send(message: object): void {
-    const line = JSON.stringify(message);
+    let line = JSON.stringify(message);
+    // JSON.stringify escapes unpaired surrogates as \udXXX; Codex drops such a line unanswered.
+    if (LONE_SURROGATE_ESCAPE.test(line)) line = JSON.stringify(message, wellFormed);
     this.handlers.onTraffic?.("out", line);
     try {
       this.child.write(line + "\n");

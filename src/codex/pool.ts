@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { CodexModelInfo } from "../config/models.ts";
 import { ApiError } from "../openai/errors.ts";
 import { codexUnavailable, type LaunchStage } from "./start-failure.ts";
+import { WakeQueue } from "./wake-queue.ts";
 import { CodexWorker, type WorkerOptions } from "./worker.ts";
 import type { BackendHealth, CodexBackend, TurnEvent, TurnRequest } from "./types.ts";
 
@@ -44,7 +45,8 @@ export class CodexWorkerPool implements CodexBackend {
   #workers: (CodexWorker | null)[];
   /** Every process started and not yet reaped, including ones still handshaking. */
   #live = new Set<CodexWorker>();
-  #waiters: Array<() => void> = [];
+  /** Turns queued for a slot; each finished turn wakes the oldest (docs/benchmarks.md, "Pool size"). */
+  readonly #waiters = new WakeQueue();
   #readyWaiters: Array<() => void> = [];
   #restarts = 0;
   /** Per slot: why its last launch failed (null once a worker started there). */
@@ -126,8 +128,7 @@ export class CodexWorkerPool implements CodexBackend {
   }
 
   #wake(): void {
-    const waiter = this.#waiters.shift();
-    waiter?.();
+    this.#waiters.wakeOne();
   }
 
   async #acquire(signal: AbortSignal): Promise<CodexWorker> {
@@ -144,14 +145,7 @@ export class CodexWorkerPool implements CodexBackend {
       }
       if (Date.now() >= deadline) throw overloaded();
       if (signal.aborted) throw signal.reason;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(250, Math.max(1, deadline - Date.now())));
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.#waiters.push(done);
-      });
+      await this.#waiters.wait(Math.min(250, Math.max(1, deadline - Date.now())));
     }
   }
 

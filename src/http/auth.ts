@@ -8,10 +8,13 @@ import { invalidApiKey } from "../openai/errors.ts";
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
+/** Equality of two equal-length digests; injectable so a test can see every comparison. */
+export type DigestEquals = (a: Buffer, b: Buffer) => boolean;
+
 export class KeyRing {
   readonly #digests: Buffer[];
 
-  constructor(keys: readonly string[]) {
+  constructor(keys: readonly string[], private readonly equals: DigestEquals = timingSafeEqual) {
     this.#digests = keys.map(digest);
   }
 
@@ -23,7 +26,7 @@ export class KeyRing {
   matches(candidate: string): boolean {
     const probe = digest(candidate);
     let found = 0;
-    for (const d of this.#digests) found |= timingSafeEqual(d, probe) ? 1 : 0;
+    for (const d of this.#digests) found |= this.equals(d, probe) ? 1 : 0;
     return found === 1;
   }
 

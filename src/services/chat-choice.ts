@@ -43,8 +43,9 @@ export const invalidJsonOutput = () =>
 export async function* runChoice(
   backend: CodexBackend, turn: TurnRequest, signal: AbortSignal, rules: ChoiceRules, touch: () => void,
 ): AsyncGenerator<ChoiceEvent> {
-  const cut = new AbortController();
-  const events = backend.runTurn(turn, AbortSignal.any([signal, cut.signal]))[Symbol.asyncIterator]();
+  // Only a `<use_tool>` gate cuts a turn short; without one the turn needs no signal of its own.
+  const cut = rules.toolBlocks ? new AbortController() : null;
+  const events = backend.runTurn(turn, cut ? AbortSignal.any([signal, cut.signal]) : signal)[Symbol.asyncIterator]();
   const choice = emptyChoice();
   const gate = rules.toolBlocks ? new ToolBlockGate(rules.toolBlocks) : null;
   let grace: ReturnType<typeof setTimeout> | undefined;
@@ -55,7 +56,7 @@ export async function* runChoice(
       try {
         next = await events.next();
       } catch (error) {
-        if (error instanceof TurnCut && cut.signal.aborted) break;
+        if (error instanceof TurnCut && cut?.signal.aborted) break;
         throw error;
       }
       if (next.done) {
@@ -80,7 +81,7 @@ export async function* runChoice(
           if (step.action === "stop") stop = true;
           if (step.action === "arm_grace") {
             clearTimeout(grace);
-            grace = setTimeout(() => cut.abort(new TurnCut("no tool block followed within the grace period")), gate.policy.graceMs);
+            grace = setTimeout(() => cut?.abort(new TurnCut("no tool block followed within the grace period")), gate.policy.graceMs);
           }
           break;
         }

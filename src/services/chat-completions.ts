@@ -24,7 +24,8 @@ export type ToolBlockControls = ToolBlockPolicy | null;
 /** Starts one turn per choice and reads them as one stream of tagged events. */
 function startChoices(backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, toolBlocks: ToolBlockControls) {
   const siblings = new AbortController();
-  const signal = AbortSignal.any([deadline.signal, siblings.signal]);
+  // A single choice has no siblings to stop: its turn takes the deadline's signal as it is.
+  const signal = plan.n === 1 ? deadline.signal : AbortSignal.any([deadline.signal, siblings.signal]);
   const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, toolBlocks };
   const choices = Array.from({ length: plan.n }, () => runChoice(backend, plan.turn, signal, rules, () => deadline.touch()));
   return mergeChoices(choices, (reason) => siblings.abort(reason));

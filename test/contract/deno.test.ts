@@ -28,7 +28,8 @@ beforeAll(async () => {
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? home.path,
-      // No update check: the test must not reach the network.
+      // A fresh cache and no update check: --cached-only then proves nothing is downloaded.
+      DENO_DIR: join(home.path, "deno-dir"),
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
       PORT: "0",
@@ -70,7 +71,7 @@ test("streams a chat completion through the real Codex under Deno", async () => 
   expect(fake.requests).toHaveLength(1);
   // The process serving this really is Deno, not Bun.
   expect(basename(readlinkSync(`/proc/${server.proc.pid}/exe`))).toBe("deno");
-});
+}, 30_000);
 
 test("rejects a missing key with the 401 envelope, as under Bun", async () => {
   const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", body: "{}" });
@@ -84,4 +85,4 @@ test("SIGTERM drains, reaps the Codex workers and exits 0", async () => {
   expect(await server.stop("SIGTERM")).toBe(0);
   await waitFor(() => codexPids(home.path).length === 0, 5_000, "Codex workers to exit");
   expect(server.logs.some((l) => l.msg === "stopped")).toBe(true);
-});
+}, 30_000);

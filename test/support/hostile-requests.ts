@@ -198,7 +198,7 @@ export class HostileRequests {
       };
     }
     if (kind < 82) {
-      const auth = r.pick([
+      const auth = r.pick<Record<string, string>>([
         {}, { authorization: "Bearer" }, { authorization: "Bearer " }, { authorization: "Basic dXNlcjpwYXNz" },
         { authorization: `Bearer ${this.options.key}x` }, { authorization: `Bearer ${this.options.key.slice(0, -1)}` },
         { authorization: `Bearer ${"k".repeat(8_000)}` }, { authorization: `bearer ${this.options.key} extra` }, { authorization: `Token ${this.options.key}` },
@@ -206,14 +206,14 @@ export class HostileRequests {
       return { label: `${tag} ${route.path} auth ${JSON.stringify(auth).slice(0, 60)}`, method: "POST", path: route.path, headers: { "content-type": "application/json", ...auth }, body: bytes(JSON.stringify(route.base())) };
     }
     if (kind < 90) {
-      const method = r.pick(["GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "POST", "TRACE"]);
+      const method = r.pick(["GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "POST", "PROPFIND"]);
       const path = r.pick([
         ...this.options.getPaths, route.path, `${route.path}/`, `${route.path}?stream=true&x=%zz`, "/v1/models/%E0%A4%A", "/v1/models/%00",
         `/v1/models/${"m".repeat(3000)}`, "/v1/../healthz", "/%2e%2e/etc/passwd", "/v1//chat/completions", "/V1/CHAT/COMPLETIONS", "/v1/usage?start=abc&end=-1&group=year",
         "/v1/usage/raw?limit=-5", "/v1/usage/raw?limit=1e12", "/__test/conc", "/v2/chat/completions", "/", "/favicon.ico", `/${r.string(12)}`,
       ]);
       const headers: Record<string, string> = r.chance(0.7) ? this.#auth() : {};
-      const withBody = method !== "GET" && method !== "HEAD" && method !== "TRACE" && r.chance(0.5);
+      const withBody = method !== "GET" && method !== "HEAD" && r.chance(0.5);
       if (withBody) headers["content-type"] = "application/json";
       if (method === "OPTIONS" && r.chance(0.5)) Object.assign(headers, { origin: "https://evil.example", "access-control-request-method": "POST" });
       return { label: `${tag} ${method} ${path.slice(0, 80)}`, method, path, headers, body: withBody ? bytes(JSON.stringify(route.base())) : undefined };

@@ -4,6 +4,7 @@
  * signals it and waits for the exit code (SIGKILL if it does not exit in time).
  */
 import type { Subprocess } from "bun";
+import { readChunks } from "../../src/runtime/types.ts";
 
 export interface ServerProcess {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -29,7 +30,7 @@ export function spawnServer(cmd: string[], options: { env: Record<string, string
   const collect = async (stream: ReadableStream<Uint8Array>, parse: boolean) => {
     const decoder = new TextDecoder();
     let buffered = "";
-    for await (const chunk of stream) {
+    for await (const chunk of readChunks(stream)) {
       const text = decoder.decode(chunk, { stream: true });
       raw.push(text);
       if (!parse) continue;

@@ -18,7 +18,7 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(args)).toBe(action);
   });
 
-  test.each([[["--port", "1"]], [["serve"]], [["--help", "--version"]]])("rejects %p", (args) => {
+  test.each([[["--port", "1"]], [["serve"]], [["--help", "--version"]], [["constructor"]], [["__proto__"]]])("rejects %p", (args) => {
     expect(() => parseCliArgs(args)).toThrow(ConfigError);
   });
 });
