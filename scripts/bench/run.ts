@@ -196,10 +196,12 @@ async function compiledVsSource(bench: Bench, source: RunningProxy, results: Ben
   const idle = rssNow(compiled.roles).proxy!;
   await warmUp(compiled);
   const shots = { source: chatShots(source.url, WORK), binary: chatShots(compiled.url, WORK) };
+  codexPids = () => [...source.roles.codex!(), ...compiled.roles.codex!()];
   for (const c of [1, 32]) {
     await measure("source", "stream", shots.source.stream, c, source.roles, codexCell(c));
     await measure("binary", "stream", shots.binary.stream, c, compiled.roles, codexCell(c));
   }
+  codexPids = () => [];
   await compiled.child.stop();
   // A second cold start of each, now that the page cache is warm for both.
   for (const [target, cmd] of [["source", sourceCommand()], ["binary", [binary.path]]] as const) {
@@ -225,6 +227,7 @@ async function poolSweep(bench: Bench): Promise<BenchResults["sweep"]> {
     const env = { CODEX_WORKERS: String(workers), WORKER_MAX_CONCURRENCY: String(cap) };
     const proxy = await startProxy(bench, `proxy W=${workers} cap=${cap}`, sourceCommand(), env, WORK);
     await warmUp(proxy);
+    codexPids = proxy.roles.codex!;
     const rss = sampleRss(proxy.roles, 250);
     const cell = await measure(`W=${workers} cap=${cap}`, "stream", chatShots(proxy.url, WORK).stream, concurrency, proxy.roles, codexCell(concurrency));
     out.push({ workers, cap, cell, codexRssMb: rss.stop().codex! });

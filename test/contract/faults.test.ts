@@ -15,6 +15,8 @@ import { dataFrames, openStream } from "../support/sse-client.ts";
 import { makeUnwritable } from "../support/unwritable.ts";
 
 const CHAT = "/v1/chat/completions";
+/** Tests that wait for timeouts, probes or restarts (bun's own default is 5 s). */
+const SLOW_TEST_MS = 30_000;
 const ask = (content: string, stream = false) => ({ model: "codex-5", stream, messages: [{ role: "user", content }] });
 
 /** Fast worker supervision, so hung and broken workers are noticed and replaced quickly. */
@@ -54,6 +56,13 @@ function expectErrorFrameThenDone(text: string, type: string, code: string) {
   expect(frames.some((f) => typeof f === "object" && f.choices?.[0]?.finish_reason)).toBe(false);
 }
 
+/** Stops the proxy and checks that no Codex process of its CODEX_HOME is left. */
+async function stopAndReap(proxy: ProxyUnderTest) {
+  const home = proxy.home.path;
+  await proxy.stop();
+  expect(codexPids(home)).toEqual([]);
+}
+
 const readyWorkers = async (proxy: ProxyUnderTest) => (await (await fetch(`${proxy.url}/healthz`)).json()).workers.ready as number;
 
 describe("model server faults", () => {
@@ -61,7 +70,7 @@ describe("model server faults", () => {
   beforeAll(async () => {
     proxy = await startProxy({ CODEX_WORKERS: "2", ...SUPERVISION });
   });
-  afterAll(() => proxy.stop());
+  afterAll(() => stopAndReap(proxy));
 
   for (const stream of [false, true]) {
     const mode = stream ? "stream" : "non-stream";
@@ -113,7 +122,7 @@ describe("the model stalls mid-stream", () => {
   beforeAll(async () => {
     proxy = await startProxy({ PROXY_IDLE_TIMEOUT_MS: "1500" });
   });
-  afterAll(() => proxy.stop());
+  afterAll(() => stopAndReap(proxy));
 
   test("stream: idle timeout → one error frame, [DONE], and the turn is interrupted upstream", async () => {
     const before = proxy.fake.requests.length;
@@ -121,12 +130,12 @@ describe("the model stalls mid-stream", () => {
     expect(open.response.status).toBe(200);
     expectErrorFrameThenDone(open.first + (await open.rest()), "timeout_error", "idle_timeout");
     expect(await proxy.fake.requests[before]!.finished).toEqual({ aborted: true });
-  });
+  }, SLOW_TEST_MS);
 
   test("non-stream: idle timeout → 504", async () => {
     await expectEnvelope(await proxy.post(CHAT, ask("[[scenario:stall]]")), 504, "timeout_error", "idle_timeout");
     expect((await proxy.post(CHAT, ask("still serving?"))).status).toBe(200);
-  });
+  }, SLOW_TEST_MS);
 });
 
 describe("worker faults (two workers)", () => {
@@ -135,7 +144,7 @@ describe("worker faults (two workers)", () => {
     proxy = await startProxy({ CODEX_WORKERS: "2", ...SUPERVISION });
     await waitFor(async () => (await readyWorkers(proxy)) === 2, 15_000, "two ready workers");
   });
-  afterAll(() => proxy.stop());
+  afterAll(() => stopAndReap(proxy));
 
   /** A stalled stream on one worker and a slow, healthy stream on the other. */
   async function twoStreams() {
@@ -144,7 +153,7 @@ describe("worker faults (two workers)", () => {
     const stalled = await openStream(proxy.url + CHAT, { method: "POST", headers: proxy.headers(), body: JSON.stringify(ask("[[scenario:stall]]", true)) });
     const victim = pool.workers().find((w) => w.inFlight === 1)!;
     const healthy = await openStream(proxy.url + CHAT, {
-      method: "POST", headers: proxy.headers(), body: JSON.stringify(ask("[[reply:slow and steady wins]] [[chunks:5]] [[delay:800]]", true)),
+      method: "POST", headers: proxy.headers(), body: JSON.stringify(ask("[[reply:slow and steady wins]] [[chunks:5]] [[delay:600]]", true)),
     });
     expect(pool.workers().map((w) => w.inFlight)).toEqual([1, 1]);
     return { stalled, healthy, victimPid: victim.pid! };
@@ -172,7 +181,7 @@ describe("worker faults (two workers)", () => {
     expectErrorFrameThenDone(await stalled.rest(), "server_error", "worker_exited");
     await expectHealthyFinished(healthy);
     await expectHealed(victimPid, faultAt);
-  });
+  }, SLOW_TEST_MS);
 
   test("SIGSTOP (hung worker): the liveness probe kills it; worker_unresponsive then [DONE]; the other stream finishes", async () => {
     const { stalled, healthy, victimPid } = await twoStreams();
@@ -189,7 +198,7 @@ describe("worker faults (two workers)", () => {
         // Already reaped by the pool, as it should be.
       }
     }
-  });
+  }, SLOW_TEST_MS);
 });
 
 describe("Codex cannot start", () => {
@@ -207,9 +216,9 @@ describe("Codex cannot start", () => {
       }
       expect((await fetch(`${proxy.url}/healthz`)).status).toBe(200);
     } finally {
-      await proxy.stop();
+      await stopAndReap(proxy);
     }
-  });
+  }, SLOW_TEST_MS);
 
   test("binary not executable: 503 codex_unavailable; once it is made executable the pool heals within 5 s", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cca-bin-"));
@@ -227,10 +236,10 @@ describe("Codex cannot start", () => {
       expect(Date.now() - fixedAt).toBeLessThan(5_000);
       expect((await proxy.post(CHAT, ask("hi"))).status).toBe(200);
     } finally {
-      await proxy.stop();
+      await stopAndReap(proxy);
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, SLOW_TEST_MS);
 
   test("CODEX_HOME not writable: Codex exits at startup → 503 codex_unavailable naming CODEX_HOME; heals once writable", async () => {
     let restore = () => {};
@@ -256,9 +265,9 @@ describe("Codex cannot start", () => {
       expect((await proxy.post(CHAT, ask("hi"))).status).toBe(200);
     } finally {
       restore();
-      await proxy.stop();
+      await stopAndReap(proxy);
     }
-  });
+  }, SLOW_TEST_MS);
 });
 
 describe("Codex not logged in", () => {
@@ -278,9 +287,9 @@ describe("Codex not logged in", () => {
       }
       expect(await proxy.server.backend.loadedThreads()).toEqual([]);
     } finally {
-      await proxy.stop();
+      await stopAndReap(proxy);
     }
-  });
+  }, SLOW_TEST_MS);
 
   test("provider whose env_key variable is unset: 502 upstream_unauthorized, not retryable", async () => {
     const proxy = await startProxy(SUPERVISION, {
@@ -299,7 +308,7 @@ describe("Codex not logged in", () => {
       }
       expect(proxy.fake.requests).toHaveLength(0);
     } finally {
-      await proxy.stop();
+      await stopAndReap(proxy);
     }
-  });
+  }, SLOW_TEST_MS);
 });
