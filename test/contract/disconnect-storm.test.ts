@@ -42,7 +42,7 @@ afterAll(async () => {
 
 const marker = (id: number) => `storm-${id}-end`;
 const askFor = (id: number, stream: boolean) => ({
-  model: "codex-5", stream, messages: [{ role: "user", content: `[[reply:${REPLY}]] [[chunks:${CHUNKS}]] [[delay:100]] ${marker(id)}` }],
+  model: "codex-5", stream, messages: [{ role: "user", content: `[[reply:${REPLY}]] [[chunks:${CHUNKS}]] [[delay:250]] ${marker(id)}` }],
 });
 
 async function client(id: number, rng: Prng): Promise<Outcome> {
