@@ -106,10 +106,12 @@ export function sampleRss(roles: ProcessRoles, everyMs = 100): { stop(): Record<
 }
 
 /**
- * Waits until `pids` together use (almost) no CPU — e.g. Codex unloading the threads of the
- * previous cell, one second after it — so one cell's aftermath does not land in the next.
+ * Waits out `settleMs` (Codex unloads a finished turn's thread one second later), then until
+ * `pids` together use (almost) no CPU, so one cell's aftermath does not land in the next.
  */
-export async function quiesce(pids: () => number[], maxMs = 4_000): Promise<void> {
+export async function quiesce(pids: () => number[], settleMs = 1_100, maxMs = 4_000): Promise<void> {
+  if (!pids().length) return;
+  await Bun.sleep(settleMs);
   const deadline = performance.now() + maxMs;
   let last = pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
   while (performance.now() < deadline) {

@@ -34,7 +34,7 @@ export interface BenchResults {
 }
 
 const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : x < 10 ? x.toFixed(2) : x.toFixed(1));
-const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+const pct = (x: number) => `${Math.round(x * 100) < 0 ? "−" : ""}${Math.abs(Math.round(x * 100))} %`;
 const signedMs = (x: number) => `${x >= 0 ? "+" : "−"}${ms(Math.abs(x))}`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

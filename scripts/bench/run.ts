@@ -8,8 +8,8 @@
  * proxy's app on a null backend and a bare Elysia app (the Codex-free baselines), and
  * drives each from an in-process load generator on 127.0.0.1. Cells of the same kind are
  * interleaved so that drift in the machine's load hits both sides of every ratio.
- * Writes bench/results/latest.json and bench/results/latest.md and prints the table.
- * Not a test: nothing here asserts a time.
+ * Writes bench/results/latest.json and bench/results/latest.md (a --quick or --only run:
+ * bench/results/partial.json only) and prints the table. Not a test: nothing asserts a time.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -39,7 +39,7 @@ const DEFAULT_CAP = DEFAULTS.maxTurnsPerWorker;
 /** Requests and time per cell through Codex (bounded so the whole run stays under 5 minutes). */
 const codexCell = (c: number) => (QUICK ? { requests: Math.max(6, c), budgetMs: 3_000 } : { requests: Math.max(24, c * 3), budgetMs: 8_000 });
 /** Alternating direct/proxy rounds per concurrency: the spread of the proxy-added TTFT comes from them. */
-const ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 3, 8: 2, 32: 3, 64: 2 };
+const ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 5, 8: 2, 32: 3, 64: 2 };
 const fastCell = QUICK ? { requests: 100_000, budgetMs: 600 } : { requests: 1_000_000, budgetMs: 2_000 };
 const HARD_LIMIT_MS = 290_000;
 
@@ -48,9 +48,14 @@ const cells: Cell[] = [];
 let codexPids: () => number[] = () => [];
 
 async function measure(target: string, mode: Cell["mode"], shot: Shot, concurrency: number, roles: ProcessRoles, budget: { requests: number; budgetMs: number }, round = 0) {
-  // Warm-up: connections opened, JIT warm, Codex threads created once at this concurrency.
-  await runLoad(shot, { concurrency, requests: Math.min(concurrency, 16), budgetMs: budget.budgetMs });
-  await quiesce(codexPids);
+  if (codexPids().length) {
+    // Through Codex the targets were warmed up once; each cell starts when the last one's
+    // threads have been unloaded.
+    await quiesce(codexPids);
+  } else {
+    // Warm-up: connections opened, JIT warm at this concurrency.
+    await runLoad(shot, { concurrency, requests: Math.min(concurrency, 16), budgetMs: budget.budgetMs });
+  }
   const before = snapshotCpu(roles);
   const result = await runLoad(shot, { concurrency, ...budget });
   const after = snapshotCpu(roles);
@@ -66,7 +71,7 @@ async function measure(target: string, mode: Cell["mode"], shot: Shot, concurren
 async function main(): Promise<BenchResults> {
   const started = Date.now();
   const tmp = mkdtempSync(join(tmpdir(), "cca-bench-"));
-  const bench: Bench = await startFake({ tmp, codexBin: defaultCodexBin(process.execPath, [ROOT]), children: [] });
+  const bench: Bench = await startFake({ tmp, codexBin: defaultCodexBin(process.execPath, [ROOT]), children: [], homes: [] });
   const results: BenchResults = {
     startedAt: new Date(started).toISOString(), quick: QUICK, workload: WORK, cores: navigator.hardwareConcurrency,
     loadavgBefore: loadavg()[0]!, loadavgAfter: 0, durationMs: 0, defaultWorkers: WORKERS, defaultCap: DEFAULT_CAP,
@@ -93,6 +98,7 @@ async function main(): Promise<BenchResults> {
   } finally {
     clearTimeout(watchdog);
     await cleanup(bench);
+    for (const home of bench.homes) home.remove();
     rmSync(tmp, { recursive: true, force: true });
   }
   results.loadavgAfter = loadavg()[0]!;
@@ -145,6 +151,7 @@ async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
 
 async function startDirect(bench: Bench): Promise<DirectClient> {
   const home = createCodexHome(bench.fakeUrl);
+  bench.homes.push(home);
   const config = loadConfig({ CODEX_HOME: home.path }, process.cwd(), bench.codexBin);
   const env = workerEnv(process.env as Record<string, string>, home.path);
   env.FAKE_API_KEY = "fake-upstream-key";
@@ -233,6 +240,7 @@ async function poolSweep(bench: Bench): Promise<BenchResults["sweep"]> {
     out.push({ workers, cap, cell, codexRssMb: rss.stop().codex! });
     await proxy.child.stop();
   }
+  codexPids = () => [];
   return out;
 }
 
@@ -244,6 +252,8 @@ const results = await main();
 const out = join(ROOT, "bench", "results");
 mkdirSync(out, { recursive: true });
 const markdown = renderReport(results);
-writeFileSync(join(out, "latest.json"), JSON.stringify(results, null, 2) + "\n");
-writeFileSync(join(out, "latest.md"), markdown);
+// Only a full run replaces the committed table; a --quick or --only run keeps its JSON aside.
+const name = QUICK || ONLY ? "partial" : "latest";
+writeFileSync(join(out, `${name}.json`), JSON.stringify(results, null, 2) + "\n");
+if (name === "latest") writeFileSync(join(out, "latest.md"), markdown);
 console.log(markdown);

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createCodexHome } from "../../test/support/codex-home.ts";
+import { createCodexHome, type CodexHome } from "../../test/support/codex-home.ts";
 import { jsonShot, sseShot, type Shot } from "./load.ts";
 import { answers, freePort, spawnChild, waitUntil, type Child } from "./processes.ts";
 import { descendants, type ProcessRoles } from "./proc-stats.ts";
@@ -55,6 +55,8 @@ export interface Bench {
   fake: Child;
   fakeUrl: string;
   children: Child[];
+  /** Throw-away CODEX_HOMEs, removed when the run ends. */
+  homes: CodexHome[];
 }
 
 export async function startFake(bench: Omit<Bench, "fake" | "fakeUrl">): Promise<Bench> {
@@ -85,6 +87,7 @@ export async function startProxy(
 ): Promise<RunningProxy> {
   const n = ++proxies;
   const home = createCodexHome(bench.fakeUrl);
+  bench.homes.push(home);
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawnChild(label, cmd, {

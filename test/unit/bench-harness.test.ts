@@ -1,0 +1,106 @@
+/**
+ * The benchmark's own instruments: the load generator must judge a stream right (content
+ * counted across chunk boundaries, a missing [DONE] or an error frame is an error), the
+ * percentiles must be the usual nearest-rank ones, and the fake model server must shape its
+ * reply as the markers ask. Nothing here times anything.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { percentile, sseShot, summarize } from "../../scripts/bench/load.ts";
+import { startFakeModelServer } from "../support/fake-model-server.ts";
+
+const frame = (content: string) => `data: ${JSON.stringify({ choices: [{ delta: { content } }] })}\n\n`;
+
+/** Serves `body` on 127.0.0.1, cut into `piece`-byte chunks so frames straddle reads. */
+function serveSse(body: string, piece = 7) {
+  const bytes = new TextEncoder().encode(body);
+  return Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += piece) controller.enqueue(bytes.slice(i, i + piece));
+            controller.close();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      ),
+  });
+}
+
+const contentOf = (payload: any) => payload.choices?.[0]?.delta?.content;
+const servers: Array<ReturnType<typeof Bun.serve>> = [];
+afterAll(() => {
+  for (const server of servers) server.stop(true);
+});
+
+async function shoot(body: string, expectChars: number) {
+  const server = serveSse(body);
+  servers.push(server);
+  return sseShot(`http://127.0.0.1:${server.port}/`, {}, expectChars, contentOf)();
+}
+
+describe("load generator", () => {
+  test("a whole stream is right: content counted across chunk boundaries, [DONE] last", async () => {
+    const sample = await shoot(`: keepalive\n\n${frame("")}${frame("héllo ")}${frame("wörld")}data: [DONE]\n\n`, 11);
+    expect(sample).toMatchObject({ ok: true });
+    expect(sample.ttftMs).toBeLessThanOrEqual(sample.totalMs);
+  });
+
+  test("a stream without [DONE], with an error frame, or with the wrong length is an error", async () => {
+    expect(await shoot(frame("abc"), 3)).toMatchObject({ ok: false, error: "no [DONE]" });
+    const errorFrame = `data: ${JSON.stringify({ error: { code: "worker_exited" } })}\n\n`;
+    expect(await shoot(`${frame("abc")}${errorFrame}data: [DONE]\n\n`, 3)).toMatchObject({ ok: false, error: "worker_exited" });
+    expect(await shoot(`${frame("abc")}data: [DONE]\n\n`, 4)).toMatchObject({ ok: false, error: "got 3 of 4 chars" });
+  });
+
+  test("nearest-rank percentiles, and a summary that counts errors apart", () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(values, 50)).toBe(50);
+    expect(percentile(values, 99)).toBe(99);
+    expect(percentile([7], 99)).toBe(7);
+    const summary = summarize({
+      wallMs: 1_000,
+      samples: [
+        { ttftMs: 1, totalMs: 2, ok: true },
+        { ttftMs: 3, totalMs: 4, ok: true },
+        { ttftMs: 9, totalMs: 9, ok: false, error: "HTTP 503" },
+      ],
+    });
+    expect(summary).toMatchObject({ requests: 3, errors: 1, firstError: "HTTP 503", reqPerSec: 2, ttftP50: 1, totalP99: 4 });
+  });
+});
+
+describe("fake model server benchmark markers", () => {
+  const fake = startFakeModelServer();
+  afterAll(() => fake.close());
+
+  async function deltas(text: string): Promise<string[]> {
+    const response = await fetch(`${fake.url}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", input: [{ type: "message", role: "user", content: [{ type: "input_text", text }] }] }),
+    });
+    const out: string[] = [];
+    for (const block of (await response.text()).split("\n\n")) {
+      const data = block.split("\n").find((line) => line.startsWith("data: "));
+      const event = data ? JSON.parse(data.slice(6)) : null;
+      if (event?.type === "response.output_text.delta") out.push(event.delta);
+    }
+    return out;
+  }
+
+  test("[[size:N]] [[chunks:N]] give N characters of filler in that many deltas", async () => {
+    const got = await deltas("bench [[size:400]] [[chunks:40]]");
+    expect(got).toHaveLength(40);
+    expect(got.join("")).toHaveLength(400);
+  });
+
+  test("[[delay:MS]] spaces the deltas at least MS apart; [[reply:…]] still wins over [[size:…]]", async () => {
+    const started = performance.now();
+    expect(await deltas("bench [[size:30]] [[chunks:3]] [[delay:40]]")).toHaveLength(3);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(3 * 40 - 5);
+    expect((await deltas("[[reply:exact]] [[size:400]] [[chunks:1]]")).join("")).toBe("exact");
+  });
+});
