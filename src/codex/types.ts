@@ -44,6 +44,9 @@ export interface TokenUsage {
   totalTokens: number;
 }
 
+/** Where a service reports the usage of a request once it is known (summed over choices). */
+export type UsageReporter = (usage: TokenUsage) => void;
+
 export type TurnEvent =
   | { type: "text"; delta: string }
   | { type: "reasoning"; delta: string }

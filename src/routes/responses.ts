@@ -1,21 +1,10 @@
 /** POST /v1/responses: the native Responses API over the Codex path (and HEAD). Mounted unless PROXY_ENABLE_RESPONSES=false. */
 import { Elysia, t } from "elysia";
-import type { Logger } from "pino";
-import type { Config } from "../config/env.ts";
-import type { ModelCatalog } from "../config/models.ts";
-import type { CodexBackend, TokenUsage } from "../codex/types.ts";
-import type { ConcurrencyGuard } from "../http/concurrency-guard.ts";
-import { elapsedMs, requestContext, type RequestContext } from "../http/request-context.ts";
-import { keepaliveFor, sseResponse } from "../http/sse.ts";
 import { randomId } from "../openai/ids.ts";
 import { planResponse, type ResponsesRequestBody } from "../openai/responses-request.ts";
-import { runtime } from "../runtime/index.ts";
 import { completeResponse, responseFrames } from "../services/responses.ts";
-import { clientClosed, TurnDeadline } from "../services/turn-deadline.ts";
 import { startTurns } from "../services/turn-stream.ts";
-
-const Nullable = <T extends Parameters<typeof t.Optional>[0]>(schema: T) => t.Optional(t.Union([schema, t.Null()]));
-const Open = { additionalProperties: true } as const;
+import { headOk, Nullable, Open, runTurnRoute, type TurnRouteDeps } from "./turn-route.ts";
 
 /** The shape every Responses request must have; input items, tools and formats are checked in planResponse. */
 export const ResponsesBody = t.Object(
@@ -32,56 +21,21 @@ export const ResponsesBody = t.Object(
   Open,
 );
 
-export interface ResponsesDeps {
-  config: Config;
-  catalog: ModelCatalog;
-  backend: CodexBackend;
-  logger: Logger;
-  /** Stream slots (PROXY_SSE_MAX_CONCURRENCY); a slot is given back when the request finishes. */
-  streams: ConcurrencyGuard;
-  finish(ctx: RequestContext, status: number): void;
-}
-
-export function responsesRoutes({ config, catalog, backend, streams, finish }: ResponsesDeps) {
+export function responsesRoutes(deps: TurnRouteDeps) {
+  const { config, catalog } = deps;
   return new Elysia({ name: "responses" })
-    .head("/v1/responses", () => new Response(null, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } }))
+    .head("/v1/responses", headOk)
     .post(
       "/v1/responses",
       async ({ body, request }) => {
         const plan = planResponse(body as ResponsesRequestBody, catalog, config.defaultInstructions);
-        const ctx = requestContext(request);
-        if (ctx) ctx.model = plan.requestedModel;
-        const reportUsage = (usage: TokenUsage) => ctx && (ctx.usage = usage);
         const meta = { id: randomId("resp_"), createdAt: Math.floor(Date.now() / 1000), model: plan.requestedModel };
-        // A stream takes its slot before its turns start (429 when none is free).
-        const guardHeaders = plan.stream && ctx ? streams.acquire(ctx, (reason) => deadline.abort(reason)) : {};
-        const deadline = new TurnDeadline({
-          idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal,
-          truncateMs: plan.stream ? config.truncateAfterMs.stream : config.truncateAfterMs.nonStream,
-        });
-        // A turn cut by the dev truncate guard ends normally, reported as "length"/"incomplete".
-        const turns = deadline.backend(backend);
-        if (!plan.stream) {
-          runtime.keepRequestAlive(request);
-          try {
-            return await completeResponse(turns, plan, meta, deadline, reportUsage);
-          } finally {
-            deadline.dispose();
-          }
-        }
-        const keepaliveMs = keepaliveFor(request, config.sse.keepaliveMs, config.sse.noKeepaliveUserAgent);
-        const [started] = await startTurns(turns, [plan.turn], deadline, keepaliveMs || 10_000).catch((error) => {
-          deadline.dispose();
-          throw error;
-        });
-        if (ctx) ctx.streaming = true;
-        return sseResponse({
-          frames: responseFrames(started!, plan, meta, deadline, reportUsage),
-          keepaliveMs,
-          headers: guardHeaders,
-          onFirstWrite: () => ctx && (ctx.ttfbMs = elapsedMs(ctx)),
-          onCancel: () => deadline.abort(clientClosed()),
-          onEnd: () => ctx && finish(ctx, 200),
+        return runTurnRoute(deps, request, {
+          model: plan.requestedModel,
+          stream: plan.stream,
+          complete: (turns, deadline, reportUsage) => completeResponse(turns, plan, meta, deadline, reportUsage),
+          start: async (turns, deadline, holdMs) => (await startTurns(turns, [plan.turn], deadline, holdMs))[0]!,
+          frames: (started, deadline, reportUsage) => responseFrames(started, plan, meta, deadline, reportUsage),
         });
       },
       { body: ResponsesBody },

@@ -1,8 +1,10 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
-import type { ChildProcess, Runtime, ServeOptions, ServerHandle, SpawnOptions } from "./types.ts";
+import { routableRequest, type ChildProcess, type Runtime, type ServeOptions, type ServerHandle, type SpawnOptions } from "./types.ts";
 
 export function bunRuntime(): Runtime {
   let activeServer: import("bun").Server<undefined> | undefined;
+  // Requests re-addressed by routableRequest, mapped back to what the server handed us.
+  const originals = new WeakMap<Request, Request>();
   return {
     name: "bun",
     spawn(cmd: string[], options: SpawnOptions): ChildProcess {
@@ -31,7 +33,11 @@ export function bunRuntime(): Runtime {
         idleTimeout: options.idleTimeoutSeconds,
         maxRequestBodySize: options.maxRequestBodySize,
         reusePort: false,
-        fetch: (request) => options.fetch(request),
+        fetch: (request) => {
+          const routed = routableRequest(request);
+          if (routed !== request) originals.set(routed, request);
+          return options.fetch(routed);
+        },
       });
       activeServer = server;
       return {
@@ -40,9 +46,9 @@ export function bunRuntime(): Runtime {
       };
     },
     keepRequestAlive(request) {
-      activeServer?.timeout(request, 0);
+      activeServer?.timeout(originals.get(request) ?? request, 0);
     },
-    clientAddress: (request) => activeServer?.requestIP(request)?.address ?? null,
+    clientAddress: (request) => activeServer?.requestIP(originals.get(request) ?? request)?.address ?? null,
     readTextFile: (path) => readFile(path, "utf8"),
     appendTextFile: (path, text, mode) => appendFile(path, text, { mode }),
     async openFileSnapshot(path) {

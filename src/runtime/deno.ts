@@ -1,4 +1,4 @@
-import type { ChildProcess, Runtime, ServeOptions, ServerHandle, SpawnOptions } from "./types.ts";
+import { routableRequest, type ChildProcess, type Runtime, type ServeOptions, type ServerHandle, type SpawnOptions } from "./types.ts";
 
 // Deno's globals are declared loosely here so the Bun type check stays clean.
 // deno-lint-ignore no-explicit-any
@@ -37,8 +37,9 @@ export function denoRuntime(): Runtime {
       const server = Deno.serve(
         { hostname: options.hostname, port: options.port, signal: controller.signal, onListen() {} },
         (request: Request, info: { remoteAddr: { hostname: string } }) => {
-          peers.set(request, info.remoteAddr.hostname);
-          return options.fetch(request);
+          const routed = routableRequest(request);
+          peers.set(routed, info.remoteAddr.hostname);
+          return options.fetch(routed);
         },
       );
       // Aborting a server that has already finished throws BadResource, so a forced stop

@@ -73,3 +73,15 @@ export async function* readChunks(stream: ReadableStream<Uint8Array>): AsyncGene
     reader.releaseLock();
   }
 }
+
+/**
+ * Elysia takes the path to start at the first "/" after index 11 of the URL, so a request
+ * whose Host is under 4 characters ("http://api/v1/…", a compose service on port 80) would
+ * be misrouted. Such a request is re-addressed to a longer host; path, method, headers,
+ * body and signal are kept.
+ */
+export function routableRequest(request: Request): Request {
+  const hostEnd = request.url.indexOf("/", 8);
+  if (hostEnd === -1 || hostEnd >= 11) return request;
+  return new Request(`http://localhost${request.url.slice(hostEnd)}`, request);
+}

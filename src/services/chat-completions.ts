@@ -3,7 +3,7 @@
  * concurrently) and renders it as a `chat.completion` object or a stream of
  * `chat.completion.chunk` frames.
  */
-import type { CodexBackend, TokenUsage } from "../codex/types.ts";
+import type { CodexBackend, TokenUsage, UsageReporter } from "../codex/types.ts";
 import {
   argumentFragments, chatCompletion, ChunkEncoder, commentFrame, DONE_FRAME, errorFrame,
   type ChoiceResult, type CompletionMeta, type FinishReason, type ToolCall,
@@ -16,7 +16,6 @@ import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
 import { mergeChoices, runChoice, type TaggedEvent } from "./chat-choice.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 
-export type UsageReporter = (usage: TokenUsage) => void;
 
 /** The `<use_tool>` block controls for this request (tool-block mode), or null. */
 export type ToolBlockControls = ToolBlockPolicy | null;

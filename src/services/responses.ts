@@ -2,7 +2,7 @@
  * Runs a planned Responses request on one Codex turn: folded into a `response` object, or
  * streamed as typed events. A turn that stops at its function calls is interrupted there.
  */
-import type { CodexBackend, TokenUsage } from "../codex/types.ts";
+import type { CodexBackend, TokenUsage, UsageReporter } from "../codex/types.ts";
 import { toApiError } from "../openai/errors.ts";
 import type { ResponsesPlan } from "../openai/responses-request.ts";
 import type { ResponseMeta } from "../openai/responses-response.ts";
@@ -11,7 +11,6 @@ import { ZERO_USAGE } from "../openai/usage.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 import type { StartedTurn } from "./turn-stream.ts";
 
-export type UsageReporter = (usage: TokenUsage) => void;
 
 const foldFor = (plan: ResponsesPlan, meta: ResponseMeta) =>
   new ResponseEventFold(meta, plan.settings, { includeReasoning: plan.includeReasoning, parallelToolCalls: plan.parallelToolCalls });

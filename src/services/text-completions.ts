@@ -2,7 +2,7 @@
  * Runs a planned legacy Completions request: one Codex turn per choice, concurrently, with
  * `stop` and `echo` applied to the text, rendered as a `text_completion` object or chunks.
  */
-import type { CodexBackend, TokenUsage, TurnRequest } from "../codex/types.ts";
+import type { CodexBackend, TokenUsage, TurnRequest, UsageReporter } from "../codex/types.ts";
 import { DONE_FRAME, errorFrame } from "../openai/chat-completion.ts";
 import type { CompletionsPlan } from "../openai/completions-request.ts";
 import {
@@ -14,7 +14,6 @@ import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
 import { clientClosed, type TurnDeadline } from "./turn-deadline.ts";
 import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
 
-export type UsageReporter = (usage: TokenUsage) => void;
 
 const sumUsage = (usages: Array<TokenUsage | null>) => usages.reduce<TokenUsage>((sum, u) => (u ? addUsage(sum, u) : sum), ZERO_USAGE);
 

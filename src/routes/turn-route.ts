@@ -1,0 +1,89 @@
+/**
+ * The request flow shared by every route that runs Codex turns (chat, completions,
+ * responses): usage and model on the request context, a stream slot, one TurnDeadline,
+ * then either a JSON body or an SSE stream whose first event is awaited so that an early
+ * failure keeps its HTTP status. Each route supplies only what differs.
+ */
+import { t } from "elysia";
+import type { Logger } from "pino";
+import type { Config } from "../config/env.ts";
+import type { ModelCatalog } from "../config/models.ts";
+import type { CodexBackend, UsageReporter } from "../codex/types.ts";
+import type { ConcurrencyGuard } from "../http/concurrency-guard.ts";
+import { elapsedMs, requestContext, type RequestContext } from "../http/request-context.ts";
+import { keepaliveFor, sseResponse } from "../http/sse.ts";
+import { runtime } from "../runtime/index.ts";
+import { clientClosed, TurnDeadline } from "../services/turn-deadline.ts";
+
+export const Nullable = <T extends Parameters<typeof t.Optional>[0]>(schema: T) => t.Optional(t.Union([schema, t.Null()]));
+/** Unknown fields are accepted: Elysia would otherwise strip them (or 422) silently. */
+export const Open = { additionalProperties: true } as const;
+
+export interface TurnRouteDeps {
+  config: Config;
+  catalog: ModelCatalog;
+  backend: CodexBackend;
+  logger: Logger;
+  /** Stream slots (PROXY_SSE_MAX_CONCURRENCY); a slot is given back when the request finishes. */
+  streams: ConcurrencyGuard;
+  finish(ctx: RequestContext, status: number): void;
+}
+
+/** What one route does differently; `Started` is whatever its stream start hands its frames. */
+export interface TurnRouteSpec<Started> {
+  model: string;
+  stream: boolean;
+  /** Non-streamed: run the turn(s) to the end and return the JSON body. */
+  complete(turns: CodexBackend, deadline: TurnDeadline, reportUsage: UsageReporter): Promise<unknown>;
+  /** Streamed: start the turn(s), waiting up to `holdMs` for a first event (rethrowing an early failure). */
+  start(turns: CodexBackend, deadline: TurnDeadline, holdMs: number): Promise<Started>;
+  frames(started: Started, deadline: TurnDeadline, reportUsage: UsageReporter): AsyncIterator<string>;
+  /** Extra headers for the stream response. */
+  streamHeaders?: Record<string, string>;
+}
+
+export const headOk = () => new Response(null, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } });
+
+export async function runTurnRoute<Started>(deps: TurnRouteDeps, request: Request, spec: TurnRouteSpec<Started>): Promise<unknown> {
+  const { config, backend, streams, finish } = deps;
+  const ctx = requestContext(request);
+  if (ctx) ctx.model = spec.model;
+  const reportUsage: UsageReporter = (usage) => {
+    if (ctx) ctx.usage = usage;
+  };
+  // A stream takes its slot before its turn starts (429 when none is free).
+  const guardHeaders = spec.stream && ctx ? streams.acquire(ctx, (reason) => deadline.abort(reason)) : {};
+  const deadline = new TurnDeadline({
+    idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal,
+    truncateMs: spec.stream ? config.truncateAfterMs.stream : config.truncateAfterMs.nonStream,
+  });
+  // A turn cut by the dev truncate guard ends normally; the route reports it as "length".
+  const turns = deadline.backend(backend);
+  if (!spec.stream) {
+    runtime.keepRequestAlive(request);
+    try {
+      return await spec.complete(turns, deadline, reportUsage);
+    } finally {
+      deadline.dispose();
+    }
+  }
+  const keepaliveMs = keepaliveFor(request, config.sse.keepaliveMs, config.sse.noKeepaliveUserAgent);
+  const started = await spec.start(turns, deadline, keepaliveMs || 10_000).catch((error) => {
+    deadline.dispose();
+    throw error;
+  });
+  if (ctx) ctx.streaming = true;
+  return sseResponse({
+    frames: spec.frames(started, deadline, reportUsage),
+    keepaliveMs,
+    headers: { ...guardHeaders, ...spec.streamHeaders },
+    onFirstWrite: () => ctx && (ctx.ttfbMs = elapsedMs(ctx)),
+    onCancel: () => deadline.abort(clientClosed()),
+    onEnd: () => {
+      if (!ctx) return;
+      // A failure after the first byte went out as an error frame; the log and metrics still see its code.
+      ctx.errorCode ??= deadline.failure?.code ?? null;
+      finish(ctx, 200);
+    },
+  });
+}
