@@ -8,12 +8,12 @@ import type { Logger } from "pino";
 import type { Config } from "./config/env.ts";
 import type { ModelCatalog } from "./config/models.ts";
 import type { CodexBackend } from "./codex/types.ts";
-import { authenticate, KeyRing } from "./http/auth.ts";
+import { authenticatedKeyId, KeyRing } from "./http/auth.ts";
 import { ConcurrencyGuard } from "./http/concurrency-guard.ts";
 import { errorFor, errorResponse, type RouteMethods } from "./http/error-response.ts";
 import { readJsonBody } from "./http/json-body.ts";
 import { isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
-import { beginRequest, elapsedMs, finishRequest, requestContext, type RequestListener } from "./http/request-context.ts";
+import { beginRequest, elapsedMs, finishRequest, pathOf, requestContext, type RequestListener } from "./http/request-context.ts";
 import { ApiError, serviceUnavailable, toApiError } from "./openai/errors.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { completionsRoutes } from "./routes/completions.ts";
@@ -111,18 +111,18 @@ export function buildApp(deps: AppDeps): ProxyApp {
       return errorResponse(apiError);
     })
     .onRequest(({ request, set }) => {
-      const path = new URL(request.url).pathname;
+      const ctx = requestContext(request);
+      const path = ctx?.route ?? pathOf(request.url);
       if (draining && path.startsWith("/v1/") && request.method !== "OPTIONS") {
         throw serviceUnavailable("The server is shutting down.", "server_shutting_down");
       }
       if (!config.authDisabled && needsKey(path, request.method, config)) {
-        const key = authenticate(keys, request.headers.get("authorization"));
-        const ctx = requestContext(request);
-        if (ctx) ctx.keyId = KeyRing.fingerprint(key);
+        const keyId = authenticatedKeyId(keys, request.headers.get("authorization"));
+        if (ctx) ctx.keyId = keyId;
       }
       if (limiter && isTurnRoute(request.method, path)) {
         // Keyed by the authenticated key; by peer address only when auth is off.
-        const keyId = requestContext(request)?.keyId;
+        const keyId = ctx?.keyId;
         Object.assign(set.headers, limiter.enforce(keyId ? `key:${keyId}` : `ip:${clientAddress(request) ?? "unknown"}`));
       }
     })
@@ -166,7 +166,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
 
   return {
     async fetch(request: Request): Promise<Response> {
-      const ctx = beginRequest(request, new URL(request.url).pathname);
+      const ctx = beginRequest(request, pathOf(request.url));
       inFlight++;
       let response: Response;
       try {

@@ -13,9 +13,12 @@ export type DigestEquals = (a: Buffer, b: Buffer) => boolean;
 
 export class KeyRing {
   readonly #digests: Buffer[];
+  /** Each configured key's fingerprint, computed once: hashing it per request cost a SHA-256. */
+  readonly #ids: string[];
 
   constructor(keys: readonly string[], private readonly equals: DigestEquals = timingSafeEqual) {
     this.#digests = keys.map(digest);
+    this.#ids = keys.map((key) => KeyRing.fingerprint(key));
   }
 
   get size(): number {
@@ -24,10 +27,24 @@ export class KeyRing {
 
   /** True when the key matches one configured key; always compares against all of them. */
   matches(candidate: string): boolean {
+    return this.#indexOf(candidate) >= 0;
+  }
+
+  /** The fingerprint of the configured key `candidate` matches, or null; compares against all of them. */
+  keyId(candidate: string): string | null {
+    const index = this.#indexOf(candidate);
+    return index >= 0 ? this.#ids[index]! : null;
+  }
+
+  /** The matching key's position (-1 for none), chosen without branching on which key matched. */
+  #indexOf(candidate: string): number {
     const probe = digest(candidate);
-    let found = 0;
-    for (const d of this.#digests) found |= this.equals(d, probe) ? 1 : 0;
-    return found === 1;
+    let index = -1;
+    for (let i = 0; i < this.#digests.length; i++) {
+      const hit = this.equals(this.#digests[i]!, probe) ? 1 : 0;
+      index ^= -hit & (index ^ i);
+    }
+    return index;
   }
 
   /** A short, non-reversible id for logs and usage records. */
@@ -48,4 +65,13 @@ export function authenticate(ring: KeyRing, authorization: string | null): strin
   if (!token) throw invalidApiKey("Missing bearer authentication in the Authorization header.");
   if (!ring.matches(token)) throw invalidApiKey();
   return token;
+}
+
+/** Like `authenticate`, but returns the caller key's fingerprint (`KeyRing.fingerprint`). */
+export function authenticatedKeyId(ring: KeyRing, authorization: string | null): string {
+  const token = bearerToken(authorization);
+  if (!token) throw invalidApiKey("Missing bearer authentication in the Authorization header.");
+  const id = ring.keyId(token);
+  if (id === null) throw invalidApiKey();
+  return id;
 }

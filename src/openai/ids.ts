@@ -1,9 +1,19 @@
 /** OpenAI-style ids: a prefix and 24 random base62 characters. */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+// Random bytes are drawn from the CSPRNG a page at a time: one getRandomValues call per id
+// cost more than building the id.
+const pool = new Uint8Array(4096);
+let used = pool.length;
+
 export function randomId(prefix: string, length = 24): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  if (length > pool.length) throw new RangeError(`id length ${length} exceeds ${pool.length}`);
+  if (used + length > pool.length) {
+    crypto.getRandomValues(pool);
+    used = 0;
+  }
   let out = prefix;
-  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  for (let i = used; i < used + length; i++) out += ALPHABET[pool[i]! % ALPHABET.length];
+  used += length;
   return out;
 }

@@ -144,30 +144,51 @@ type Step = { index: number; result: IteratorResult<ChoiceEvent> } | { index: nu
  */
 export function mergeChoices(
   choices: AsyncGenerator<ChoiceEvent>[], stopAll: (reason: unknown) => void,
-): AsyncGenerator<TaggedEvent> {
+): AsyncIterableIterator<TaggedEvent> {
   return choices.length === 1 ? oneChoice(choices[0]!) : raceChoices(choices, stopAll);
 }
 
 /**
  * The same contract for one choice, the usual case, read straight through: racing promises
- * for every event cost more than the rest of a delta's handling (docs/benchmarks.md).
+ * for every event cost more than the rest of a delta's handling, and even an async
+ * generator layer costs a few promise hops per event (docs/benchmarks.md).
  */
-async function* oneChoice(choice: AsyncGenerator<ChoiceEvent>): AsyncGenerator<TaggedEvent> {
-  let released = false;
-  try {
-    for (let step = await choice.next(); !step.done; step = await choice.next()) {
+function oneChoice(choice: AsyncGenerator<ChoiceEvent>): AsyncIterableIterator<TaggedEvent> {
+  const finished: IteratorResult<TaggedEvent> = { done: true, value: undefined };
+  // Set once the choice's `done` went out (its turn is released in the background) or the reader stopped.
+  let over = false;
+  const iterator: AsyncIterableIterator<TaggedEvent> = {
+    async next() {
+      if (over) return finished;
+      let step: IteratorResult<ChoiceEvent>;
+      try {
+        step = await choice.next();
+      } catch (error) {
+        over = true;
+        throw error;
+      }
+      if (step.done) {
+        over = true;
+        return finished;
+      }
       const event = step.value;
       if (event.type === "done") {
-        released = true;
+        over = true;
         void choice.next().catch(() => {});
       }
-      yield { index: 0, event };
-      if (released) return;
-    }
-  } finally {
-    // A consumer that stops reading early ends the turn (interrupted, thread freed).
-    if (!released) await choice.return(undefined).catch(() => {});
-  }
+      return { done: false, value: { index: 0, event } };
+    },
+    async return() {
+      // A consumer that stops reading early ends the turn (interrupted, thread freed).
+      if (!over) {
+        over = true;
+        await choice.return(undefined).catch(() => {});
+      }
+      return finished;
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
 
 async function* raceChoices(

@@ -26,28 +26,25 @@ export interface DeadlineOptions {
 
 export class TurnDeadline {
   readonly #controller = new AbortController();
-  #idle: ReturnType<typeof setTimeout> | undefined;
-  readonly #total: ReturnType<typeof setTimeout>;
+  /** One timer for both the idle and the overall timeout: a timer per request each cost as much as a delta. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #endsAt: number;
+  #lastActivity: number;
   #truncate: ReturnType<typeof setTimeout> | undefined;
   #truncated = false;
   #failure: ApiError | null = null;
   readonly #onClientAbort = () => this.abort(clientClosed());
 
   constructor(private readonly options: DeadlineOptions) {
-    this.#total = setTimeout(
-      () => this.abort(new ApiError({
-        status: 504, type: "timeout_error", code: "request_timeout",
-        message: `The request exceeded the ${options.totalMs} ms time limit.`, headers: { "x-should-retry": "false" },
-      })),
-      options.totalMs,
-    );
+    this.#lastActivity = performance.now();
+    this.#endsAt = this.#lastActivity + options.totalMs;
+    this.#timer = setTimeout(this.#onTimer, Math.min(options.idleMs, options.totalMs));
     if (options.truncateMs) {
       this.#truncate = setTimeout(() => {
         this.#truncated = true;
         this.abort(new TurnTruncated(`truncated after ${options.truncateMs} ms`));
       }, options.truncateMs);
     }
-    this.touch();
     if (options.clientSignal?.aborted) this.abort(clientClosed());
     else options.clientSignal?.addEventListener("abort", this.#onClientAbort, { once: true });
   }
@@ -69,20 +66,24 @@ export class TurnDeadline {
   /**
    * The backend as this request should use it: a turn cut by the truncate guard ends like a
    * finished one (Codex was interrupted, its thread released) instead of throwing, and the
-   * first failure is kept in `failure`.
+   * first failure is kept in `failure`. A plain iterator rather than an async generator: a
+   * generator layer cost a few promise hops on every event.
    */
   backend(backend: CodexBackend): CodexBackend {
-    const endsOnTruncation = async function* (deadline: TurnDeadline, events: AsyncIterable<TurnEvent>): AsyncGenerator<TurnEvent> {
-      try {
-        yield* events;
-      } catch (error) {
-        if (error instanceof TurnTruncated) return;
-        if (error instanceof ApiError) deadline.#failure ??= error;
-        throw error;
-      }
+    const onFailure = (error: unknown): IteratorResult<TurnEvent> => {
+      if (error instanceof TurnTruncated) return { done: true, value: undefined };
+      if (error instanceof ApiError) this.#failure ??= error;
+      throw error;
     };
     return {
-      runTurn: (request: TurnRequest, signal: AbortSignal) => endsOnTruncation(this, backend.runTurn(request, signal)),
+      runTurn: (request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent> => {
+        const events = backend.runTurn(request, signal)[Symbol.asyncIterator]();
+        const iterator: AsyncIterator<TurnEvent> = {
+          next: () => events.next().catch(onFailure),
+          return: async (value?: unknown) => (await events.return?.(value)) ?? { done: true, value: undefined },
+        };
+        return { [Symbol.asyncIterator]: () => iterator };
+      },
       health: () => backend.health(),
       whenReady: (timeoutMs) => backend.whenReady(timeoutMs),
       models: () => backend.models(),
@@ -93,22 +94,29 @@ export class TurnDeadline {
   /** Codex said something: restart the idle clock. */
   touch(): void {
     this.#lastActivity = performance.now();
-    this.#idle ??= setTimeout(this.#onIdleTimer, this.options.idleMs);
   }
 
   // Re-arming a timer on every Codex event cost more than the rest of a delta's handling
-  // (docs/benchmarks.md); the one timer instead checks how long Codex was really silent.
-  #lastActivity = 0;
-  readonly #onIdleTimer = () => {
-    const silentMs = performance.now() - this.#lastActivity;
-    if (silentMs < this.options.idleMs) {
-      this.#idle = setTimeout(this.#onIdleTimer, Math.max(1, this.options.idleMs - silentMs));
+  // (docs/benchmarks.md); the one timer instead checks, when it fires, how long Codex was
+  // really silent and how much of the overall time is left.
+  readonly #onTimer = () => {
+    const now = performance.now();
+    if (now >= this.#endsAt) {
+      this.abort(new ApiError({
+        status: 504, type: "timeout_error", code: "request_timeout",
+        message: `The request exceeded the ${this.options.totalMs} ms time limit.`, headers: { "x-should-retry": "false" },
+      }));
       return;
     }
-    this.abort(new ApiError({
-      status: 504, type: "timeout_error", code: "idle_timeout",
-      message: `Codex sent nothing for ${this.options.idleMs} ms.`,
-    }));
+    const idleDue = this.#lastActivity + this.options.idleMs;
+    if (now >= idleDue) {
+      this.abort(new ApiError({
+        status: 504, type: "timeout_error", code: "idle_timeout",
+        message: `Codex sent nothing for ${this.options.idleMs} ms.`,
+      }));
+      return;
+    }
+    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.min(idleDue, this.#endsAt) - now));
   };
 
   abort(reason: unknown): void {
@@ -117,8 +125,7 @@ export class TurnDeadline {
   }
 
   dispose(): void {
-    clearTimeout(this.#idle);
-    clearTimeout(this.#total);
+    clearTimeout(this.#timer);
     clearTimeout(this.#truncate);
     this.options.clientSignal?.removeEventListener("abort", this.#onClientAbort);
   }
