@@ -19,7 +19,8 @@ export type HistoryItem =
 
 export interface DynamicTool {
   name: string;
-  description?: string;
+  /** Always present: Codex's thread/start rejects a dynamic tool without one. */
+  description: string;
   inputSchema: Record<string, unknown>;
 }
 

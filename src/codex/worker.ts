@@ -179,7 +179,7 @@ export class CodexWorker {
         cwd: this.options.cwd,
         baseInstructions: request.instructions,
         model: request.model,
-        ...(request.tools.length ? { dynamicTools: request.tools.map((t) => ({ type: "function", ...t, description: t.description ?? "" })), experimentalRawEvents: true } : {}),
+        ...(request.tools.length ? { dynamicTools: request.tools.map((t) => ({ type: "function", ...t })), experimentalRawEvents: true } : {}),
       });
       threadId = started.thread.id as string;
       let markDone!: () => void;

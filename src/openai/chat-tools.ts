@@ -7,6 +7,7 @@
  */
 import type { DynamicTool } from "../codex/types.ts";
 import { invalidRequest } from "./errors.ts";
+import { functionTool, isObject, REQUIRED_STEER } from "./function-tools.ts";
 
 export interface ToolPlan {
   /** The tools offered to the model for this turn. */
@@ -28,37 +29,9 @@ export interface ToolFields {
   [key: string]: unknown;
 }
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-/** Codex always offers this tool itself; a client tool of the same name would be ambiguous. */
-const RESERVED = new Set(["request_user_input"]);
-const EMPTY_PARAMETERS = { type: "object", properties: {} };
-const REQUIRED_STEER = "You must call at least one of the available functions now instead of answering directly.";
 const SINGLE_STEER = "Call at most one function per response.";
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const absent = (v: unknown) => v === undefined || v === null;
-
-/** One function definition (`tools[i].function` or `functions[i]`) → a Codex dynamic tool. */
-function dynamicTool(fn: unknown, param: string, seen: Set<string>): DynamicTool {
-  if (!isObject(fn)) throw invalidRequest(`'${param}' must be an object.`, param, "invalid_type");
-  if (typeof fn.name !== "string" || !NAME.test(fn.name)) {
-    throw invalidRequest(`'${param}.name' must be 1-64 letters, digits, '_' or '-'.`, `${param}.name`);
-  }
-  if (RESERVED.has(fn.name)) throw invalidRequest(`The function name ${JSON.stringify(fn.name)} is reserved by this server.`, `${param}.name`);
-  if (seen.has(fn.name)) throw invalidRequest(`Duplicate function name ${JSON.stringify(fn.name)}.`, `${param}.name`);
-  seen.add(fn.name);
-  if (!absent(fn.description) && typeof fn.description !== "string") {
-    throw invalidRequest(`'${param}.description' must be a string.`, `${param}.description`, "invalid_type");
-  }
-  if (!absent(fn.parameters) && !isObject(fn.parameters)) {
-    throw invalidRequest(`'${param}.parameters' must be a JSON Schema object.`, `${param}.parameters`, "invalid_type");
-  }
-  return {
-    name: fn.name,
-    ...(typeof fn.description === "string" ? { description: fn.description } : {}),
-    inputSchema: (fn.parameters as Record<string, unknown> | undefined) ?? EMPTY_PARAMETERS,
-  };
-}
 
 export function parseChatTools(tools: unknown): DynamicTool[] {
   if (absent(tools)) return [];
@@ -73,7 +46,7 @@ export function parseChatTools(tools: unknown): DynamicTool[] {
         `${param}.type`, "unsupported_value",
       );
     }
-    return dynamicTool(tool.function, `${param}.function`, seen);
+    return functionTool(tool.function, `${param}.function`, seen);
   });
 }
 
@@ -81,7 +54,7 @@ export function parseLegacyFunctions(functions: unknown): DynamicTool[] {
   if (absent(functions)) return [];
   if (!Array.isArray(functions)) throw invalidRequest("'functions' must be an array of function definitions.", "functions", "invalid_type");
   const seen = new Set<string>();
-  return functions.map((fn, i) => dynamicTool(fn, `functions[${i}]`, seen));
+  return functions.map((fn, i) => functionTool(fn, `functions[${i}]`, seen));
 }
 
 function declared(tools: DynamicTool[], name: unknown, param: string): DynamicTool {

@@ -5,12 +5,8 @@
  */
 import type { DynamicTool } from "../codex/types.ts";
 import { invalidRequest } from "./errors.ts";
+import { functionTool, isObject, REQUIRED_STEER } from "./function-tools.ts";
 import { JSON_OBJECT_STEER } from "./response-format.ts";
-
-const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-/** Codex always offers this tool itself; a client tool of the same name would be ambiguous. */
-const RESERVED = new Set(["request_user_input"]);
-const EMPTY_PARAMETERS = { type: "object", properties: {} };
 
 export interface ToolSelection {
   /** The tools offered to the model for this turn. */
@@ -18,8 +14,6 @@ export interface ToolSelection {
   /** An instruction that steers the model toward the requested tool choice, if any. */
   steer: string | null;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function parseTools(value: unknown): DynamicTool[] {
   if (value === undefined || value === null) return [];
@@ -40,24 +34,7 @@ export function parseTools(value: unknown): DynamicTool[] {
         `${param}.name`, "missing_required_parameter",
       );
     }
-    if (typeof tool.name !== "string" || !TOOL_NAME.test(tool.name)) {
-      throw invalidRequest(`'${param}.name' must be 1-64 letters, digits, '_' or '-'.`, `${param}.name`);
-    }
-    if (RESERVED.has(tool.name)) throw invalidRequest(`The function name ${JSON.stringify(tool.name)} is reserved by this server.`, `${param}.name`);
-    if (seen.has(tool.name)) throw invalidRequest(`Duplicate function name ${JSON.stringify(tool.name)} in 'tools'.`, `${param}.name`);
-    seen.add(tool.name);
-    if (tool.parameters !== undefined && tool.parameters !== null && !isObject(tool.parameters)) {
-      throw invalidRequest(`'${param}.parameters' must be a JSON Schema object.`, `${param}.parameters`, "invalid_type");
-    }
-    if (tool.description !== undefined && tool.description !== null && typeof tool.description !== "string") {
-      throw invalidRequest(`'${param}.description' must be a string.`, `${param}.description`, "invalid_type");
-    }
-    return {
-      name: tool.name,
-      // Codex's thread/start rejects a dynamic tool without a description.
-      description: typeof tool.description === "string" ? tool.description : "",
-      inputSchema: (tool.parameters as Record<string, unknown> | null | undefined) ?? EMPTY_PARAMETERS,
-    };
+    return functionTool(tool, param, seen);
   });
 }
 
@@ -67,7 +44,6 @@ function declared(tools: DynamicTool[], name: unknown, param: string): DynamicTo
   return tool;
 }
 
-const REQUIRED_STEER = "You must call at least one of the available functions now instead of answering directly.";
 
 export function selectTools(tools: DynamicTool[], choice: unknown): ToolSelection {
   if (choice === undefined || choice === null || choice === "auto") return { offered: tools, steer: null };

@@ -33,7 +33,7 @@ describe("tools → Codex dynamic tools", () => {
     const p = plan({ tools: [weather, time] });
     expect(p.turn.tools).toEqual([
       { name: "get_weather", description: "Weather for a city", inputSchema: weather.function.parameters },
-      { name: "get_time", inputSchema: { type: "object", properties: {} } },
+      { name: "get_time", description: "", inputSchema: { type: "object", properties: {} } },
     ]);
     expect(p.turn.instructions).toBe("DEFAULT");
     expect(p).toMatchObject({ singleCall: false, legacyFunctions: false });

@@ -1,0 +1,41 @@
+/**
+ * One client function definition → a Codex dynamic tool, checked the same way for Chat
+ * Completions (`tools[i].function`, legacy `functions[i]`) and the Responses API (flat
+ * `tools[i]`): name syntax and uniqueness, Codex's reserved name, description and schema types.
+ */
+import type { DynamicTool } from "../codex/types.ts";
+import { invalidRequest } from "./errors.ts";
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Codex always offers this tool itself; a client tool of the same name would be ambiguous. */
+const RESERVED = new Set(["request_user_input"]);
+const EMPTY_PARAMETERS = { type: "object", properties: {} };
+
+/** The instruction that steers the model toward calling a tool (Codex cannot force it). */
+export const REQUIRED_STEER = "You must call at least one of the available functions now instead of answering directly.";
+
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const absent = (v: unknown) => v === undefined || v === null;
+
+/** `fn` holds `name`, `description?`, `parameters?`; `seen` collects names for the duplicate check. */
+export function functionTool(fn: unknown, param: string, seen: Set<string>): DynamicTool {
+  if (!isObject(fn)) throw invalidRequest(`'${param}' must be an object.`, param, "invalid_type");
+  if (typeof fn.name !== "string" || !NAME.test(fn.name)) {
+    throw invalidRequest(`'${param}.name' must be 1-64 letters, digits, '_' or '-'.`, `${param}.name`);
+  }
+  if (RESERVED.has(fn.name)) throw invalidRequest(`The function name ${JSON.stringify(fn.name)} is reserved by this server.`, `${param}.name`);
+  if (seen.has(fn.name)) throw invalidRequest(`Duplicate function name ${JSON.stringify(fn.name)}.`, `${param}.name`);
+  seen.add(fn.name);
+  if (!absent(fn.description) && typeof fn.description !== "string") {
+    throw invalidRequest(`'${param}.description' must be a string.`, `${param}.description`, "invalid_type");
+  }
+  if (!absent(fn.parameters) && !isObject(fn.parameters)) {
+    throw invalidRequest(`'${param}.parameters' must be a JSON Schema object.`, `${param}.parameters`, "invalid_type");
+  }
+  return {
+    name: fn.name,
+    // Codex's thread/start rejects a dynamic tool without a description.
+    description: typeof fn.description === "string" ? fn.description : "",
+    inputSchema: (fn.parameters as Record<string, unknown> | undefined) ?? EMPTY_PARAMETERS,
+  };
+}
