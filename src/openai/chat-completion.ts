@@ -74,7 +74,7 @@ export class ChunkEncoder {
   readonly #prefix: string;
   readonly #suffix: string;
 
-  constructor(meta: CompletionMeta, private readonly includeUsage: boolean) {
+  constructor(meta: CompletionMeta, includeUsage: boolean) {
     this.#prefix = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)},"system_fingerprint":null,"choices":[`;
     this.#suffix = includeUsage ? `],"usage":null}\n\n` : `]}\n\n`;
   }

@@ -4,10 +4,11 @@
  * Responses items; the final user message (or nothing, after a tool result) starts the turn.
  * Tools, `response_format`, `n` and the reasoning summary are planned here too.
  */
-import { isReasoningEffort, type ModelCatalog, type ReasoningEffort } from "../config/models.ts";
+import type { ModelCatalog } from "../config/models.ts";
 import type { HistoryItem, ReasoningSummary, TurnInput, TurnRequest } from "../codex/types.ts";
 import { planTools } from "./chat-tools.ts";
-import { invalidRequest, missingParameter, modelNotFound } from "./errors.ts";
+import { invalidRequest, missingParameter } from "./errors.ts";
+import { selectEffort, selectModel } from "./model-selection.ts";
 import { planResponseFormat } from "./response-format.ts";
 
 export interface ChatRequestBody {
@@ -99,16 +100,6 @@ const toHistoryUser = (parts: TurnInput[]): HistoryItem => ({
   content: parts.map((p) => (p.type === "text" ? { type: "input_text", text: p.text } : { type: "input_image", image_url: p.url })),
 });
 
-export function resolveEffort(body: ChatRequestBody, fromModel: ReasoningEffort | null): ReasoningEffort | null {
-  const explicit = body.reasoning_effort ?? body.reasoning?.effort;
-  if (explicit === undefined || explicit === null) return fromModel;
-  if (!isReasoningEffort(explicit)) {
-    const param = body.reasoning_effort !== undefined ? "reasoning_effort" : "reasoning.effort";
-    throw invalidRequest(`Invalid value for '${param}': ${JSON.stringify(explicit)}.`, param);
-  }
-  return explicit;
-}
-
 /** `reasoning.summary` (or `reasoning_summary`): which Codex reasoning summary to ask for. */
 export function resolveSummary(body: ChatRequestBody, exposeByDefault: boolean): ReasoningSummary {
   const param = body.reasoning_summary !== undefined && body.reasoning_summary !== null ? "reasoning_summary" : "reasoning.summary";
@@ -131,9 +122,7 @@ export function resolveChoiceCount(n: unknown, max: number): number {
 export function planChat(
   body: ChatRequestBody, catalog: ModelCatalog, defaultInstructions: string, options: ChatPlanOptions = DEFAULT_PLAN_OPTIONS,
 ): ChatPlan {
-  if (typeof body.model !== "string" || body.model.trim() === "") throw missingParameter("model");
-  const model = catalog.resolve(body.model);
-  if (!model) throw modelNotFound(body.model);
+  const model = selectModel(body.model, catalog);
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     throw invalidRequest("'messages' must be a non-empty array.", "messages", "invalid_value");
   }
@@ -206,7 +195,11 @@ export function planChat(
     reasoning: summary !== "none",
     turn: {
       model: model.codexModel,
-      effort: resolveEffort(body, model.effort),
+      effort: selectEffort(
+        body.reasoning_effort ?? body.reasoning?.effort,
+        body.reasoning_effort !== undefined && body.reasoning_effort !== null ? "reasoning_effort" : "reasoning.effort",
+        model.effort,
+      ),
       summary,
       // Codex has no switch for these, so they are steered with a line of instructions.
       instructions: [given, tools.steer, format.steer].filter(Boolean).join("\n\n"),

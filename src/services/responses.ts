@@ -2,7 +2,7 @@
  * Runs a planned Responses request on one Codex turn: folded into a `response` object, or
  * streamed as typed events. A turn that stops at its function calls is interrupted there.
  */
-import type { CodexBackend, TokenUsage, UsageReporter } from "../codex/types.ts";
+import type { CodexBackend, UsageReporter } from "../codex/types.ts";
 import { toApiError } from "../openai/errors.ts";
 import type { ResponsesPlan } from "../openai/responses-request.ts";
 import type { ResponseMeta } from "../openai/responses-response.ts";

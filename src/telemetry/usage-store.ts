@@ -29,7 +29,7 @@ export class UsageStore {
   #liveDuringLoad: EventRing<UsageEvent> | null = null;
   #ready: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: UsageStoreOptions = {}) {
+  constructor(options: UsageStoreOptions = {}) {
     this.#aggregates = new UsageAggregates(options.maxModels);
     this.#ring = new EventRing(options.ringSize ?? RAW_EVENTS_MAX);
   }

@@ -22,7 +22,7 @@ import { createCodexHome } from "../support/codex-home.ts";
 import { FakeBackend } from "../support/fake-backend.ts";
 import { startFakeModelServer } from "../support/fake-model-server.ts";
 import { codexPids, waitFor } from "../support/processes.ts";
-import { startProxy, TEST_KEY, type ProxyUnderTest } from "../support/proxy-harness.ts";
+import { startProxy, type ProxyUnderTest } from "../support/proxy-harness.ts";
 import { spawnServer } from "../support/server-process.ts";
 
 const INTERNALS = /node_modules|\/work\/|\/tmp\/|\/root\/|\.ts:\d+|\n\s+at /;
