@@ -7,7 +7,7 @@
  */
 import type { DynamicTool } from "../codex/types.ts";
 import { invalidRequest } from "./errors.ts";
-import { functionTool, isObject, REQUIRED_STEER } from "./function-tools.ts";
+import { functionTool, isObject, parseFunctionTools, REQUIRED_STEER } from "./function-tools.ts";
 
 export interface ToolPlan {
   /** The tools offered to the model for this turn. */
@@ -34,20 +34,7 @@ const SINGLE_STEER = "Call at most one function per response.";
 const absent = (v: unknown) => v === undefined || v === null;
 
 export function parseChatTools(tools: unknown): DynamicTool[] {
-  if (absent(tools)) return [];
-  if (!Array.isArray(tools)) throw invalidRequest("'tools' must be an array of function tools.", "tools", "invalid_type");
-  const seen = new Set<string>();
-  return tools.map((tool, i) => {
-    const param = `tools[${i}]`;
-    if (!isObject(tool)) throw invalidRequest(`'${param}' must be an object.`, param, "invalid_type");
-    if (tool.type !== "function") {
-      throw invalidRequest(
-        `Unsupported tool type ${JSON.stringify(tool.type)}: this server offers the model only your own function tools (type 'function').`,
-        `${param}.type`, "unsupported_value",
-      );
-    }
-    return functionTool(tool.function, `${param}.function`, seen);
-  });
+  return parseFunctionTools(tools, (tool, param, seen) => functionTool(tool.function, `${param}.function`, seen));
 }
 
 export function parseLegacyFunctions(functions: unknown): DynamicTool[] {

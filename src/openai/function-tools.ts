@@ -39,3 +39,27 @@ export function functionTool(fn: unknown, param: string, seen: Set<string>): Dyn
     inputSchema: (fn.parameters as Record<string, unknown> | undefined) ?? EMPTY_PARAMETERS,
   };
 }
+
+/**
+ * A `tools` array → dynamic tools: absent is none, every entry must be a `type:"function"`
+ * object; `definition` reads the function out of one entry (nested for chat, flat for responses).
+ */
+export function parseFunctionTools(
+  tools: unknown,
+  definition: (tool: Record<string, unknown>, param: string, seen: Set<string>) => DynamicTool,
+): DynamicTool[] {
+  if (absent(tools)) return [];
+  if (!Array.isArray(tools)) throw invalidRequest("'tools' must be an array of function tools.", "tools", "invalid_type");
+  const seen = new Set<string>();
+  return tools.map((tool, i) => {
+    const param = `tools[${i}]`;
+    if (!isObject(tool)) throw invalidRequest(`'${param}' must be an object.`, param, "invalid_type");
+    if (tool.type !== "function") {
+      throw invalidRequest(
+        `Unsupported tool type ${JSON.stringify(tool.type)}: this server offers the model only your own function tools (type 'function').`,
+        `${param}.type`, "unsupported_value",
+      );
+    }
+    return definition(tool, param, seen);
+  });
+}

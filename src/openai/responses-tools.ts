@@ -5,7 +5,7 @@
  */
 import type { DynamicTool } from "../codex/types.ts";
 import { invalidRequest } from "./errors.ts";
-import { functionTool, isObject, REQUIRED_STEER } from "./function-tools.ts";
+import { functionTool, isObject, parseFunctionTools, REQUIRED_STEER } from "./function-tools.ts";
 import { JSON_OBJECT_STEER } from "./response-format.ts";
 
 export interface ToolSelection {
@@ -16,18 +16,7 @@ export interface ToolSelection {
 }
 
 export function parseTools(value: unknown): DynamicTool[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw invalidRequest("'tools' must be an array of function tools.", "tools", "invalid_type");
-  const seen = new Set<string>();
-  return value.map((tool, i): DynamicTool => {
-    const param = `tools[${i}]`;
-    if (!isObject(tool)) throw invalidRequest(`'${param}' must be an object.`, param, "invalid_type");
-    if (tool.type !== "function") {
-      throw invalidRequest(
-        `Unsupported tool type ${JSON.stringify(tool.type)}: this server offers the model only your own function tools (type 'function').`,
-        `${param}.type`, "unsupported_value",
-      );
-    }
+  return parseFunctionTools(value, (tool, param, seen) => {
     if (typeof tool.name !== "string" && isObject(tool.function)) {
       throw invalidRequest(
         `'${param}' uses the Chat Completions shape; Responses function tools are flat: {type:'function', name, description, parameters}.`,

@@ -7,11 +7,29 @@ import { FakeBackend } from "./fake-backend.ts";
 
 export const UNIT_KEY = "unit-test-key";
 
+export type InProcessRequest = (path: string, init?: RequestInit & { json?: unknown; auth?: string | null }) => Promise<Response>;
+
+/** Requests to the app with no socket: JSON bodies, and `key` as the bearer unless `auth` says otherwise (null: none). */
+export function inProcessRequester(app: ProxyApp, key: string): InProcessRequest {
+  return (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    const auth = init.auth === undefined ? key : init.auth;
+    if (auth !== null) headers.set("authorization", `Bearer ${auth}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      body = JSON.stringify(init.json);
+      headers.set("content-type", "application/json");
+    }
+    const method = init.method ?? (body !== undefined ? "POST" : "GET");
+    return app.fetch(new Request(`http://127.0.0.1${path}`, { ...init, method, headers, body }));
+  };
+}
+
 export interface AppUnderTest {
   app: ProxyApp;
   backend: FakeBackend;
   config: Config;
-  request(path: string, init?: RequestInit & { json?: unknown; auth?: string | null }): Promise<Response>;
+  request: InProcessRequest;
 }
 
 /** `extra` adds optional parts (usage store, request listeners, a logger that records). */
@@ -26,17 +44,6 @@ export function appWith(
   const app = buildApp({ config, backend, catalog, logger: pino({ level: "silent" }), ...extra });
   return {
     app, backend, config,
-    request(path, init = {}) {
-      const headers = new Headers(init.headers);
-      const auth = init.auth === undefined ? UNIT_KEY : init.auth;
-      if (auth !== null) headers.set("authorization", `Bearer ${auth}`);
-      let body = init.body;
-      if (init.json !== undefined) {
-        body = JSON.stringify(init.json);
-        headers.set("content-type", "application/json");
-      }
-      const method = init.method ?? (body !== undefined ? "POST" : "GET");
-      return app.fetch(new Request(`http://127.0.0.1${path}`, { ...init, method, headers, body }));
-    },
+    request: inProcessRequester(app, UNIT_KEY),
   };
 }

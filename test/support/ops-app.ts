@@ -8,6 +8,7 @@ import type { CodexBackend } from "../../src/codex/types.ts";
 import { loadConfig, type Config } from "../../src/config/env.ts";
 import { ModelCatalog } from "../../src/config/models.ts";
 import { metricModelIds, ProxyMetrics } from "../../src/telemetry/metrics.ts";
+import { inProcessRequester, type InProcessRequest } from "./app-harness.ts";
 import { FakeBackend } from "./fake-backend.ts";
 
 export const OPS_KEY = "ops-unit-key";
@@ -18,7 +19,7 @@ export interface OpsApp {
   metrics: ProxyMetrics;
   /** The peer address requests appear to come from (default 127.0.0.1). */
   peer: { address: string | null };
-  request(path: string, init?: RequestInit & { json?: unknown; auth?: string | null }): Promise<Response>;
+  request: InProcessRequest;
 }
 
 export function opsApp(env: Record<string, string> = {}, backend: CodexBackend = new FakeBackend()): OpsApp {
@@ -33,18 +34,7 @@ export function opsApp(env: Record<string, string> = {}, backend: CodexBackend =
   });
   return {
     app, config, metrics, peer,
-    request(path, init = {}) {
-      const headers = new Headers(init.headers);
-      const auth = init.auth === undefined ? OPS_KEY : init.auth;
-      if (auth !== null) headers.set("authorization", `Bearer ${auth}`);
-      let body = init.body;
-      if (init.json !== undefined) {
-        body = JSON.stringify(init.json);
-        headers.set("content-type", "application/json");
-      }
-      const method = init.method ?? (body !== undefined ? "POST" : "GET");
-      return app.fetch(new Request(`http://127.0.0.1${path}`, { ...init, method, headers, body }));
-    },
+    request: inProcessRequester(app, OPS_KEY),
   };
 }
 
