@@ -2,11 +2,11 @@
  * The two baselines that need no Codex, each run as its own process so its CPU and memory
  * are accounted apart from the load generator:
  *
- *   bun scripts/bench/baseline-server.ts null PORT DELTAS CHARS
+ *   bun scripts/bench/baseline-server.ts null PORT DELTAS CHARS [BATCH]
  *     the proxy's own app (src/app.ts buildApp, wired as src/server.ts wires it: usage log,
  *     access log, stream guard) in front of a null backend that answers every turn at once
  *     with DELTAS text deltas of CHARS characters in total — the HTTP/SSE/translation cost
- *     alone;
+ *     alone; the events come in one batch, or BATCH at a time (1: each delta on its own);
  *   bun scripts/bench/baseline-server.ts bare PORT DELTAS CHARS
  *     a bare Elysia app: POST /echo returns the JSON body it got, POST /sse streams as many
  *     frames of the same size as a chat stream — the framework's own ceiling.
@@ -22,10 +22,11 @@ import type { BackendHealth, CodexBackend, TurnEvent } from "../../src/codex/typ
 import { createLogger } from "../../src/logger.ts";
 import { openUsageTelemetry } from "../../src/telemetry/usage-log.ts";
 
-const [mode, portArg, deltasArg, charsArg] = process.argv.slice(2);
+const [mode, portArg, deltasArg, charsArg, batchArg] = process.argv.slice(2);
 const port = Number(portArg);
 const deltas = Number(deltasArg ?? 40);
 const chars = Number(charsArg ?? 400);
+const batch = Number(batchArg ?? Number.MAX_SAFE_INTEGER);
 
 /** `chars` characters split into `deltas` pieces (the last one takes the remainder). */
 function pieces(): string[] {
@@ -36,15 +37,27 @@ function pieces(): string[] {
   return out;
 }
 
-/** Every turn: the deltas and a usage report, with no waiting anywhere. */
+/**
+ * Every turn: the deltas and a usage report, with no waiting anywhere. `batch` is how many
+ * events reach the proxy at once: all of them (the default: an instant answer arrives in one
+ * piece, as a burst from Codex's stdout does) or 1 (each delta on its own, as from a model
+ * that pauses between deltas — the per-delta cost).
+ */
 class NullBackend implements CodexBackend {
-  readonly #events: TurnEvent[] = [
-    ...pieces().map((delta): TurnEvent => ({ type: "text", delta })),
-    { type: "usage", usage: { inputTokens: 20, cachedInputTokens: 0, outputTokens: deltas, reasoningOutputTokens: 0, totalTokens: 20 + deltas } },
-  ];
+  readonly #batches: TurnEvent[][];
 
-  async *runTurn(): AsyncGenerator<TurnEvent> {
-    yield* this.#events;
+  constructor(batch: number) {
+    const events: TurnEvent[] = [
+      ...pieces().map((delta): TurnEvent => ({ type: "text", delta })),
+      { type: "usage", usage: { inputTokens: 20, cachedInputTokens: 0, outputTokens: deltas, reasoningOutputTokens: 0, totalTokens: 20 + deltas } },
+    ];
+    this.#batches = [];
+    for (let i = 0; i < events.length; i += batch) this.#batches.push(events.slice(i, i + batch));
+  }
+
+  async *runTurn(): AsyncGenerator<TurnEvent[]> {
+    // A fresh array per step, as the worker hands over: consumers may keep what they get.
+    for (const batch of this.#batches) yield [...batch];
   }
 
   health(): BackendHealth {
@@ -66,7 +79,7 @@ async function serveNull(): Promise<void> {
   const config = loadConfig(process.env as Record<string, string>, process.cwd(), "codex");
   const logger = createLogger(config.logLevel);
   const usage = await openUsageTelemetry({ path: config.telemetry.usageLogPath, logger });
-  const backend = new NullBackend();
+  const backend = new NullBackend(batch);
   const catalog = new ModelCatalog(config.env, config.codex.model);
   catalog.setCodexModels(backend.models());
   const app = buildApp({ config, backend, catalog, logger, usage: usage.store, listeners: [usage.listener] });

@@ -1,18 +1,42 @@
-/** A single-consumer async queue: the worker pushes protocol events, the turn reads them. */
-export class EventChannel<T> implements AsyncIterable<T> {
+/**
+ * A single-consumer async queue: the worker pushes protocol events, the turn reads them in
+ * batches. Every item pushed while the reader is away is handed over in one `next()`, and
+ * a waiting reader is woken once per synchronous burst of pushes (a stdout chunk's lines
+ * are parsed in one go), not once per item.
+ */
+export class EventChannel<T> implements AsyncIterable<T[]> {
   #items: T[] = [];
-  #waiter: ((r: IteratorResult<T>) => void) | null = null;
+  #waiter: ((r: IteratorResult<T[]>) => void) | null = null;
   #failWaiter: ((e: unknown) => void) | null = null;
+  #wakeScheduled = false;
   #done = false;
   #error: unknown = null;
 
   push(item: T): void {
     if (this.#done) return;
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = this.#failWaiter = null;
-      w({ value: item, done: false });
-    } else this.#items.push(item);
+    this.#items.push(item);
+    if (this.#waiter && !this.#wakeScheduled) {
+      this.#wakeScheduled = true;
+      queueMicrotask(this.#wake);
+    }
+  }
+
+  /** Hands everything pushed so far to the waiting reader (or its end / failure). */
+  readonly #wake = () => {
+    this.#wakeScheduled = false;
+    const resolve = this.#waiter;
+    const reject = this.#failWaiter;
+    if (!resolve || !reject) return;
+    this.#waiter = this.#failWaiter = null;
+    if (this.#items.length) resolve({ value: this.#take(), done: false });
+    else if (this.#error) reject(this.#error);
+    else resolve({ value: undefined as never, done: true });
+  };
+
+  #take(): T[] {
+    const items = this.#items;
+    this.#items = [];
+    return items;
   }
 
   end(): void {
@@ -27,17 +51,14 @@ export class EventChannel<T> implements AsyncIterable<T> {
     if (this.#done) return;
     this.#done = true;
     this.#error = error;
-    if (this.#waiter) {
-      const resolve = this.#waiter;
-      const reject = this.#failWaiter!;
-      this.#waiter = this.#failWaiter = null;
-      if (error) reject(error);
-      else resolve({ value: undefined as never, done: true });
+    if (this.#waiter && !this.#wakeScheduled) {
+      this.#wakeScheduled = true;
+      queueMicrotask(this.#wake);
     }
   }
 
-  next(): Promise<IteratorResult<T>> {
-    if (this.#items.length) return Promise.resolve({ value: this.#items.shift()!, done: false });
+  next(): Promise<IteratorResult<T[]>> {
+    if (this.#items.length) return Promise.resolve({ value: this.#take(), done: false });
     if (this.#done) {
       return this.#error ? Promise.reject(this.#error) : Promise.resolve({ value: undefined as never, done: true });
     }
@@ -47,7 +68,7 @@ export class EventChannel<T> implements AsyncIterable<T> {
     });
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<T> {
+  [Symbol.asyncIterator](): AsyncIterator<T[]> {
     return { next: () => this.next() };
   }
 }

@@ -149,7 +149,7 @@ export class CodexWorkerPool implements CodexBackend {
     }
   }
 
-  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> {
     const worker = await this.#acquire(signal);
     try {
       yield* worker.runTurn(request, signal);

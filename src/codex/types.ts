@@ -64,8 +64,13 @@ export interface BackendHealth {
 }
 
 export interface CodexBackend {
-  /** Runs one turn on a fresh ephemeral thread; ends when the turn completes, throws ApiError on failure. */
-  runTurn(request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent>;
+  /**
+   * Runs one turn on a fresh ephemeral thread; ends when the turn completes, throws ApiError
+   * on failure. Each step is the events that arrived together (never none): Codex writes a
+   * burst of deltas in one read, and handling them as one batch costs one pass through the
+   * reader chain instead of one per delta (docs/benchmarks.md).
+   */
+  runTurn(request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent[]>;
   health(): BackendHealth;
   /** Resolves once at least one worker is ready (or rejects after the timeout). */
   whenReady(timeoutMs: number): Promise<void>;

@@ -162,7 +162,7 @@ export class CodexWorker {
     return result.data;
   }
 
-  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> {
     const rpc = this.#rpc;
     if (!rpc || !this.#ready) throw workerExited();
     if (this.#loginMissing) throw notLoggedIn();

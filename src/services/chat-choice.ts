@@ -37,24 +37,31 @@ export const invalidJsonOutput = () =>
   });
 
 /**
- * Runs one turn. `signal` ends it as a failure (client gone, timeout, a sibling failed);
- * `touch` is told about every Codex event (idle timer).
+ * Runs one turn, one batch of Codex events at a time (each yielded batch holds what that
+ * batch produced; the last one ends with `done`). `signal` ends it as a failure (client
+ * gone, timeout, a sibling failed); `touch` is told when Codex said something (idle timer).
  */
 export async function* runChoice(
   backend: CodexBackend, turn: TurnRequest, signal: AbortSignal, rules: ChoiceRules, touch: () => void,
-): AsyncGenerator<ChoiceEvent> {
+): AsyncGenerator<ChoiceEvent[]> {
   // Only a `<use_tool>` gate cuts a turn short; without one the turn needs no signal of its own.
   const cut = rules.toolBlocks ? new AbortController() : null;
-  const events = backend.runTurn(turn, cut ? AbortSignal.any([signal, cut.signal]) : signal)[Symbol.asyncIterator]();
+  const batches = backend.runTurn(turn, cut ? AbortSignal.any([signal, cut.signal]) : signal)[Symbol.asyncIterator]();
   const choice = emptyChoice();
   const gate = rules.toolBlocks ? new ToolBlockGate(rules.toolBlocks) : null;
   let grace: ReturnType<typeof setTimeout> | undefined;
   let endedByItself = false;
+  let out: ChoiceEvent[] = [];
+  const text = (delta: string) => {
+    choice.content += delta;
+    out.push({ type: "text", delta });
+  };
   try {
-    for (;;) {
-      let next: IteratorResult<TurnEvent>;
+    let stop = false;
+    while (!stop) {
+      let next: IteratorResult<TurnEvent[]>;
       try {
-        next = await events.next();
+        next = await batches.next();
       } catch (error) {
         if (error instanceof TurnCut && cut?.signal.aborted) break;
         throw error;
@@ -64,59 +71,57 @@ export async function* runChoice(
         break;
       }
       touch();
-      const event = next.value;
-      let stop = false;
-      switch (event.type) {
-        case "text": {
-          if (!gate) {
-            choice.content += event.delta;
-            yield { type: "text", delta: event.delta };
+      for (const event of next.value) {
+        switch (event.type) {
+          case "text": {
+            if (!gate) {
+              text(event.delta);
+              break;
+            }
+            const step = gate.push(event.delta);
+            if (step.forward) text(step.forward);
+            if (step.action === "stop") stop = true;
+            if (step.action === "arm_grace") {
+              clearTimeout(grace);
+              grace = setTimeout(() => cut?.abort(new TurnCut("no tool block followed within the grace period")), gate.policy.graceMs);
+            }
             break;
           }
-          const step = gate.push(event.delta);
-          if (step.forward) {
-            choice.content += step.forward;
-            yield { type: "text", delta: step.forward };
-          }
-          if (step.action === "stop") stop = true;
-          if (step.action === "arm_grace") {
-            clearTimeout(grace);
-            grace = setTimeout(() => cut?.abort(new TurnCut("no tool block followed within the grace period")), gate.policy.graceMs);
-          }
-          break;
-        }
-        case "reasoning":
-          choice.reasoning += event.delta;
-          yield { type: "reasoning", delta: event.delta };
-          break;
-        case "tool_call": {
-          if (rules.singleCall && choice.toolCalls.length > 0) {
-            choice.truncated = true;
+          case "reasoning":
+            choice.reasoning += event.delta;
+            out.push({ type: "reasoning", delta: event.delta });
+            break;
+          case "tool_call": {
+            if (rules.singleCall && choice.toolCalls.length > 0) {
+              choice.truncated = true;
+              break;
+            }
+            const call: ToolCall = { id: event.id, type: "function", function: { name: event.name, arguments: event.arguments } };
+            choice.toolCalls.push(call);
+            choice.finishReason = "tool_calls";
+            out.push({ type: "tool_call", callIndex: choice.toolCalls.length - 1, call });
             break;
           }
-          const call: ToolCall = { id: event.id, type: "function", function: { name: event.name, arguments: event.arguments } };
-          choice.toolCalls.push(call);
-          choice.finishReason = "tool_calls";
-          yield { type: "tool_call", callIndex: choice.toolCalls.length - 1, call };
-          break;
+          case "tool_calls_complete":
+            stop = true;
+            break;
+          case "usage":
+            choice.usage = event.usage;
+            break;
         }
-        case "tool_calls_complete":
-          stop = true;
-          break;
-        case "usage":
-          choice.usage = event.usage;
-          break;
+        if (stop) break;
       }
-      if (stop) break;
+      // The batch that ends the turn goes out with its `done` below, in one piece.
+      if (!stop && out.length) {
+        yield out;
+        out = [];
+      }
     }
     clearTimeout(grace);
     if (gate) {
       if (endedByItself) {
         const rest = gate.end();
-        if (rest) {
-          choice.content += rest;
-          yield { type: "text", delta: rest };
-        }
+        if (rest) text(rest);
       }
       choice.toolBlocks = gate.count;
       choice.truncated ||= gate.truncated;
@@ -124,59 +129,63 @@ export async function* runChoice(
     }
     if (rules.jsonObject && choice.toolCalls.length === 0 && !isJsonObjectText(choice.content)) throw invalidJsonOutput();
     // The answer is complete here; the turn is interrupted and released when the reader moves on.
-    yield { type: "done", result: choice };
+    out.push({ type: "done", result: choice });
+    yield out;
   } finally {
     clearTimeout(grace);
     // Interrupts the Codex turn if it is still running and frees its thread.
-    await events.return?.();
+    await batches.return?.();
   }
 }
 
-export type TaggedEvent = { index: number; event: ChoiceEvent };
+/** What one choice produced in one step, tagged with the choice's index. */
+export type TaggedBatch = { index: number; events: ChoiceEvent[] };
 
-type Step = { index: number; result: IteratorResult<ChoiceEvent> } | { index: number; error: unknown };
+type Step = { index: number; result: IteratorResult<ChoiceEvent[]> } | { index: number; error: unknown };
+
+const endsChoice = (events: ChoiceEvent[]) => events[events.length - 1]?.type === "done";
 
 /**
- * The events of all choices in arrival order. A choice's `done` event is final: its turn is
- * released in the background, so the answer does not wait for the interrupt. The first
+ * The batches of all choices in arrival order. A choice's `done` event is final: its turn
+ * is released in the background, so the answer does not wait for the interrupt. The first
  * failure ends the rest (`stopAll` aborts their turns) and is thrown; a consumer that stops
  * reading early ends them the same way.
  */
 export function mergeChoices(
-  choices: AsyncGenerator<ChoiceEvent>[], stopAll: (reason: unknown) => void,
-): AsyncIterableIterator<TaggedEvent> {
+  choices: AsyncGenerator<ChoiceEvent[]>[], stopAll: (reason: unknown) => void,
+): AsyncIterableIterator<TaggedBatch> {
   return choices.length === 1 ? oneChoice(choices[0]!) : raceChoices(choices, stopAll);
 }
 
 /**
  * The same contract for one choice, the usual case, read straight through: racing promises
- * for every event cost more than the rest of a delta's handling, and even an async
- * generator layer costs a few promise hops per event (docs/benchmarks.md).
+ * for every step cost more than the rest of a delta's handling, and even an async
+ * generator layer costs a few promise hops per step (docs/benchmarks.md).
  */
-function oneChoice(choice: AsyncGenerator<ChoiceEvent>): AsyncIterableIterator<TaggedEvent> {
-  const finished: IteratorResult<TaggedEvent> = { done: true, value: undefined };
+function oneChoice(choice: AsyncGenerator<ChoiceEvent[]>): AsyncIterableIterator<TaggedBatch> {
+  const finished: IteratorResult<TaggedBatch> = { done: true, value: undefined };
   // Set once the choice's `done` went out (its turn is released in the background) or the reader stopped.
   let over = false;
-  const iterator: AsyncIterableIterator<TaggedEvent> = {
-    async next() {
-      if (over) return finished;
-      let step: IteratorResult<ChoiceEvent>;
-      try {
-        step = await choice.next();
-      } catch (error) {
-        over = true;
-        throw error;
-      }
-      if (step.done) {
-        over = true;
-        return finished;
-      }
-      const event = step.value;
-      if (event.type === "done") {
-        over = true;
-        void choice.next().catch(() => {});
-      }
-      return { done: false, value: { index: 0, event } };
+  const iterator: AsyncIterableIterator<TaggedBatch> = {
+    next() {
+      if (over) return Promise.resolve(finished);
+      return choice.next().then(
+        (step): IteratorResult<TaggedBatch> => {
+          if (step.done) {
+            over = true;
+            return finished;
+          }
+          if (endsChoice(step.value)) {
+            over = true;
+            void choice.next().catch(() => {});
+          }
+          return { done: false, value: { index: 0, events: step.value } };
+        },
+        (error) => {
+          over = true;
+          throw error;
+        },
+      );
     },
     async return() {
       // A consumer that stops reading early ends the turn (interrupted, thread freed).
@@ -192,8 +201,8 @@ function oneChoice(choice: AsyncGenerator<ChoiceEvent>): AsyncIterableIterator<T
 }
 
 async function* raceChoices(
-  choices: AsyncGenerator<ChoiceEvent>[], stopAll: (reason: unknown) => void,
-): AsyncGenerator<TaggedEvent> {
+  choices: AsyncGenerator<ChoiceEvent[]>[], stopAll: (reason: unknown) => void,
+): AsyncGenerator<TaggedBatch> {
   const pending = new Map<number, Promise<Step>>();
   const arm = (index: number) =>
     pending.set(index, choices[index]!.next().then((result) => ({ index, result }), (error) => ({ index, error })));
@@ -211,14 +220,14 @@ async function* raceChoices(
         pending.delete(step.index);
         continue;
       }
-      const event = step.result.value;
-      if (event.type === "done") {
+      const events = step.result.value;
+      if (endsChoice(events)) {
         pending.delete(step.index);
         void choices[step.index]!.next().catch(() => {});
       } else {
         arm(step.index);
       }
-      yield { index: step.index, event };
+      yield { index: step.index, events };
     }
   } finally {
     if (pending.size > 0) {

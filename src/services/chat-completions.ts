@@ -13,14 +13,14 @@ import { toApiError } from "../openai/errors.ts";
 import { toolBlockComment, type ToolCallReport } from "../openai/output-mode.ts";
 import type { ToolBlockPolicy } from "../openai/tool-block-gate.ts";
 import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
-import { mergeChoices, runChoice, type TaggedEvent } from "./chat-choice.ts";
+import { mergeChoices, runChoice, type TaggedBatch } from "./chat-choice.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 
 
 /** The `<use_tool>` block controls for this request (tool-block mode), or null. */
 export type ToolBlockControls = ToolBlockPolicy | null;
 
-/** Starts one turn per choice and reads them as one stream of tagged events. */
+/** Starts one turn per choice and reads them as one stream of tagged batches. */
 function startChoices(backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, toolBlocks: ToolBlockControls) {
   const siblings = new AbortController();
   // A single choice has no siblings to stop: its turn takes the deadline's signal as it is.
@@ -51,8 +51,9 @@ export async function completeChat(
   toolBlocks: ToolBlockControls = null,
 ): Promise<ChatAnswer> {
   const results: ChoiceResult[] = new Array(plan.n);
-  for await (const { index, event } of startChoices(backend, plan, deadline, toolBlocks)) {
-    if (event.type === "done") results[index] = event.result;
+  for await (const { index, events } of startChoices(backend, plan, deadline, toolBlocks)) {
+    const last = events[events.length - 1];
+    if (last?.type === "done") results[index] = last.result;
   }
   const usage = totalUsage(results);
   reportUsage(usage);
@@ -65,7 +66,7 @@ export async function completeChat(
  */
 export async function startChatStream(
   backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, holdMs: number, toolBlocks: ToolBlockControls = null,
-): Promise<{ events: AsyncIterator<TaggedEvent>; first: Promise<IteratorResult<TaggedEvent>> }> {
+): Promise<{ events: AsyncIterator<TaggedBatch>; first: Promise<IteratorResult<TaggedBatch>> }> {
   const events = startChoices(backend, plan, deadline, toolBlocks);
   const first = events.next();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -79,15 +80,16 @@ export async function startChatStream(
 }
 
 /** A call's first delta names it; then its arguments follow in fragments (never cumulative). */
-function* callFrames(encoder: ChunkEncoder, index: number, callIndex: number, call: ToolCall, legacy: boolean): Generator<string> {
+function callFrames(encoder: ChunkEncoder, index: number, callIndex: number, call: ToolCall, legacy: boolean): string {
   const fragments = call.function.arguments ? argumentFragments(call.function.arguments) : [];
   if (legacy) {
-    yield encoder.functionCallStart(index, call.function.name);
-    for (const fragment of fragments) yield encoder.functionCallArguments(index, fragment);
-    return;
+    let frames = encoder.functionCallStart(index, call.function.name);
+    for (const fragment of fragments) frames += encoder.functionCallArguments(index, fragment);
+    return frames;
   }
-  yield encoder.toolCallStart(index, callIndex, call);
-  for (const fragment of fragments) yield encoder.toolCallArguments(index, callIndex, fragment);
+  let frames = encoder.toolCallStart(index, callIndex, call);
+  for (const fragment of fragments) frames += encoder.toolCallArguments(index, callIndex, fragment);
+  return frames;
 }
 
 function finishReason(result: ChoiceResult, plan: ChatPlan, deadline: TurnDeadline): FinishReason {
@@ -97,47 +99,58 @@ function finishReason(result: ChoiceResult, plan: ChatPlan, deadline: TurnDeadli
 }
 
 /**
+ * The stream's frames: each batch of events becomes one piece of text (one write), so a
+ * burst of deltas from Codex leaves in one write rather than one per delta.
  * `stopMode` is set in tool-block mode: each choice's finish chunk is then preceded by the
  * seed's SSE comment reporting its tool blocks.
  */
 export async function* chatFrames(
-  events: AsyncIterator<TaggedEvent>, first: Promise<IteratorResult<TaggedEvent>>,
+  batches: AsyncIterator<TaggedBatch>, first: Promise<IteratorResult<TaggedBatch>>,
   plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter, stopMode: string | null = null,
 ): AsyncGenerator<string> {
   const encoder = new ChunkEncoder(meta, plan.includeUsage);
   const results: Array<ChoiceResult | undefined> = new Array(plan.n);
-  for (let index = 0; index < plan.n; index++) yield encoder.role(index);
+  let roles = "";
+  for (let index = 0; index < plan.n; index++) roles += encoder.role(index);
+  yield roles;
+  // After a normal end every turn is already over, so the usage chunk can wait for [DONE].
+  let tail = "";
   try {
     let next = await first;
     while (!next.done) {
-      const { index, event } = next.value;
-      switch (event.type) {
-        case "text":
-          yield encoder.content(index, event.delta);
-          break;
-        case "reasoning":
-          if (plan.reasoning) yield encoder.reasoning(index, event.delta);
-          break;
-        case "tool_call":
-          yield* callFrames(encoder, index, event.callIndex, event.call, plan.legacyFunctions);
-          break;
-        case "done":
-          results[index] = event.result;
-          if (stopMode) yield commentFrame(toolBlockComment(index, toolCallReport([event.result]), stopMode));
-          yield encoder.finish(index, finishReason(event.result, plan, deadline));
-          break;
+      const { index, events } = next.value;
+      let frames = "";
+      for (const event of events) {
+        switch (event.type) {
+          case "text":
+            frames += encoder.content(index, event.delta);
+            break;
+          case "reasoning":
+            if (plan.reasoning) frames += encoder.reasoning(index, event.delta);
+            break;
+          case "tool_call":
+            frames += callFrames(encoder, index, event.callIndex, event.call, plan.legacyFunctions);
+            break;
+          case "done":
+            results[index] = event.result;
+            if (stopMode) frames += commentFrame(toolBlockComment(index, toolCallReport([event.result]), stopMode));
+            frames += encoder.finish(index, finishReason(event.result, plan, deadline));
+            break;
+        }
       }
-      next = await events.next();
+      if (frames) yield frames;
+      next = await batches.next();
     }
     const usage = totalUsage(results);
     reportUsage(usage);
-    if (plan.includeUsage) yield encoder.usage(usage);
+    if (plan.includeUsage) tail = encoder.usage(usage);
   } catch (error) {
     if (results.some((r) => r?.usage)) reportUsage(totalUsage(results));
+    // Written before the turns are released (an interrupt can take a moment).
     yield errorFrame(toApiError(error));
   } finally {
-    await events.return?.();
+    await batches.return?.();
     deadline.dispose();
   }
-  yield DONE_FRAME;
+  yield tail + DONE_FRAME;
 }

@@ -6,7 +6,7 @@ import type { CodexBackend, UsageReporter } from "../codex/types.ts";
 import { toApiError } from "../openai/errors.ts";
 import type { ResponsesPlan } from "../openai/responses-request.ts";
 import type { ResponseMeta } from "../openai/responses-response.ts";
-import { eventFrame, ResponseEventFold } from "../openai/responses-stream.ts";
+import { eventFrame, ResponseEventFold, type ResponseEvent } from "../openai/responses-stream.ts";
 import { ZERO_USAGE } from "../openai/usage.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 import type { StartedTurn } from "./turn-stream.ts";
@@ -19,9 +19,9 @@ export async function completeResponse(
   backend: CodexBackend, plan: ResponsesPlan, meta: ResponseMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
 ) {
   const fold = foldFor(plan, meta);
-  for await (const event of backend.runTurn(plan.turn, deadline.signal)) {
+  read: for await (const events of backend.runTurn(plan.turn, deadline.signal)) {
     deadline.touch();
-    if (fold.apply(event).stop) break;
+    for (const event of events) if (fold.apply(event).stop) break read;
   }
   const status = deadline.truncated ? "incomplete" : "completed";
   fold.complete(status);
@@ -33,24 +33,37 @@ export async function* responseFrames(
   started: StartedTurn, plan: ResponsesPlan, meta: ResponseMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
 ): AsyncGenerator<string> {
   const fold = foldFor(plan, meta);
-  const { events, first } = started;
+  const { batches, first } = started;
+  // One write per batch of Codex events (docs/benchmarks.md).
+  const frames = (events: Iterable<ResponseEvent>) => {
+    let text = "";
+    for (const event of events) text += eventFrame(event);
+    return text;
+  };
   try {
-    for (const event of fold.start()) yield eventFrame(event);
+    yield frames(fold.start());
     let next = await first;
-    while (!next.done) {
+    read: while (!next.done) {
       deadline.touch();
-      const step = fold.apply(next.value);
-      for (const event of step.events) yield eventFrame(event);
-      if (step.stop) break;
-      next = await events.next();
+      let text = "";
+      for (const event of next.value) {
+        const step = fold.apply(event);
+        text += frames(step.events);
+        if (step.stop) {
+          if (text) yield text;
+          break read;
+        }
+      }
+      if (text) yield text;
+      next = await batches.next();
     }
     const closing = fold.complete(deadline.truncated ? "incomplete" : "completed");
     reportUsage(fold.usage ?? ZERO_USAGE);
-    for (const event of closing) yield eventFrame(event);
+    yield frames(closing);
   } catch (error) {
-    for (const event of fold.fail(toApiError(error))) yield eventFrame(event);
+    yield frames(fold.fail(toApiError(error)));
   } finally {
-    await events.return?.();
+    await batches.return?.();
     deadline.dispose();
   }
 }

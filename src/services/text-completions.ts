@@ -20,10 +20,12 @@ const sumUsage = (usages: Array<TokenUsage | null>) => usages.reduce<TokenUsage>
 async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnDeadline) {
   let text = "";
   let usage: TokenUsage | null = null;
-  for await (const event of backend.runTurn(turn, deadline.signal)) {
+  for await (const events of backend.runTurn(turn, deadline.signal)) {
     deadline.touch();
-    if (event.type === "text") text += event.delta;
-    else if (event.type === "usage") usage = event.usage;
+    for (const event of events) {
+      if (event.type === "text") text += event.delta;
+      else if (event.type === "usage") usage = event.usage;
+    }
   }
   return { text, usage };
 }
@@ -52,25 +54,32 @@ export async function* textCompletionFrames(
   const finished = plan.choices.map(() => false);
   const usages: Array<TokenUsage | null> = plan.choices.map(() => null);
   try {
-    if (plan.echo) for (const [i, choice] of plan.choices.entries()) yield encoder.text(i, choice.prompt);
+    if (plan.echo) yield plan.choices.map((choice, i) => encoder.text(i, choice.prompt)).join("");
     for await (const step of mergeTurns(started)) {
       deadline.touch();
       const { index } = step;
       const cutter = cutters[index]!;
+      // One write per batch of events (docs/benchmarks.md).
+      let frames = "";
       if ("done" in step) {
         const rest = cutter.flush();
-        if (rest) yield encoder.text(index, rest);
-      } else if (step.event.type === "text") {
-        const text = cutter.push(step.event.delta);
-        if (text) yield encoder.text(index, text);
-      } else if (step.event.type === "usage") {
-        usages[index] = step.event.usage;
+        if (rest) frames += encoder.text(index, rest);
+      } else {
+        for (const event of step.events) {
+          if (event.type === "text") {
+            const text = cutter.push(event.delta);
+            if (text) frames += encoder.text(index, text);
+          } else if (event.type === "usage") {
+            usages[index] = event.usage;
+          }
+        }
       }
       // A stop sequence ends the choice for the client; its turn runs on so its usage is known.
       if (!finished[index] && ("done" in step || cutter.stopped)) {
         finished[index] = true;
-        yield encoder.finish(index, deadline.truncated && !cutter.stopped ? "length" : "stop");
+        frames += encoder.finish(index, deadline.truncated && !cutter.stopped ? "length" : "stop");
       }
+      if (frames) yield frames;
     }
     const usage = sumUsage(usages);
     reportUsage(usage);

@@ -70,15 +70,15 @@ export class TurnDeadline {
    * generator layer cost a few promise hops on every event.
    */
   backend(backend: CodexBackend): CodexBackend {
-    const onFailure = (error: unknown): IteratorResult<TurnEvent> => {
+    const onFailure = (error: unknown): IteratorResult<TurnEvent[]> => {
       if (error instanceof TurnTruncated) return { done: true, value: undefined };
       if (error instanceof ApiError) this.#failure ??= error;
       throw error;
     };
     return {
-      runTurn: (request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent> => {
+      runTurn: (request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent[]> => {
         const events = backend.runTurn(request, signal)[Symbol.asyncIterator]();
-        const iterator: AsyncIterator<TurnEvent> = {
+        const iterator: AsyncIterator<TurnEvent[]> = {
           next: () => events.next().catch(onFailure),
           return: async (value?: unknown) => (await events.return?.(value)) ?? { done: true, value: undefined },
         };

@@ -6,8 +6,8 @@ import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 
 export interface StartedTurn {
-  events: AsyncIterator<TurnEvent>;
-  first: Promise<IteratorResult<TurnEvent>>;
+  batches: AsyncIterator<TurnEvent[]>;
+  first: Promise<IteratorResult<TurnEvent[]>>;
 }
 
 /**
@@ -18,8 +18,8 @@ export async function startTurns(
   backend: CodexBackend, turns: TurnRequest[], deadline: TurnDeadline, holdMs: number,
 ): Promise<StartedTurn[]> {
   const started = turns.map((turn): StartedTurn => {
-    const events = backend.runTurn(turn, deadline.signal)[Symbol.asyncIterator]();
-    return { events, first: events.next() };
+    const batches = backend.runTurn(turn, deadline.signal)[Symbol.asyncIterator]();
+    return { batches, first: batches.next() };
   });
   let failure: { error: unknown } | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -35,19 +35,19 @@ export async function startTurns(
   if (failure) {
     const { error } = failure;
     deadline.abort(error);
-    await Promise.allSettled(started.map((s) => s.events.return?.()));
+    await Promise.allSettled(started.map((s) => s.batches.return?.()));
     throw error;
   }
   return started;
 }
 
-export type MergedEvent = { index: number; event: TurnEvent } | { index: number; done: true };
+export type MergedBatch = { index: number; events: TurnEvent[] } | { index: number; done: true };
 
-type Step = { index: number; result: IteratorResult<TurnEvent> } | { index: number; error: unknown };
+type Step = { index: number; result: IteratorResult<TurnEvent[]> } | { index: number; error: unknown };
 
-/** Events of all turns in arrival order, each tagged with its turn's index; throws the first failure. */
-export async function* mergeTurns(started: StartedTurn[]): AsyncGenerator<MergedEvent> {
-  const settle = (index: number, next: Promise<IteratorResult<TurnEvent>>): Promise<Step> =>
+/** Batches of all turns in arrival order, each tagged with its turn's index; throws the first failure. */
+export async function* mergeTurns(started: StartedTurn[]): AsyncGenerator<MergedBatch> {
+  const settle = (index: number, next: Promise<IteratorResult<TurnEvent[]>>): Promise<Step> =>
     next.then((result) => ({ index, result }), (error) => ({ index, error }));
   const pending = new Map<number, Promise<Step>>();
   started.forEach((s, index) => pending.set(index, settle(index, s.first)));
@@ -60,13 +60,13 @@ export async function* mergeTurns(started: StartedTurn[]): AsyncGenerator<Merged
       yield { index, done: true };
       continue;
     }
-    pending.set(index, settle(index, started[index]!.events.next()));
-    yield { index, event: result.value };
+    pending.set(index, settle(index, started[index]!.batches.next()));
+    yield { index, events: result.value };
   }
 }
 
 /** Ends every turn still running: abort first, so no `return()` waits on a pending event. */
 export async function closeTurns(started: StartedTurn[], deadline: TurnDeadline, reason: unknown): Promise<void> {
   deadline.abort(reason);
-  await Promise.allSettled(started.map((s) => s.events.return?.()));
+  await Promise.allSettled(started.map((s) => s.batches.return?.()));
 }

@@ -1,6 +1,7 @@
 /**
  * An in-process CodexBackend for route tests: each turn plays a scripted list of events
- * (or throws), and every TurnRequest it was handed is kept for assertions.
+ * (or throws), one event per batch — the smallest batches the real workers deliver — and
+ * every TurnRequest it was handed is kept for assertions.
  */
 import type { CodexModelInfo } from "../../src/config/models.ts";
 import type { BackendHealth, CodexBackend, TurnEvent, TurnRequest } from "../../src/codex/types.ts";
@@ -19,7 +20,7 @@ export class FakeBackend implements CodexBackend {
 
   constructor(public script: Script = () => textTurn("hello")) {}
 
-  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> {
     this.requests.push(request);
     const onAbort = () => this.aborted++;
     signal.addEventListener("abort", onAbort, { once: true });
@@ -28,7 +29,7 @@ export class FakeBackend implements CodexBackend {
       for await (const event of events as AsyncIterable<TurnEvent | Error>) {
         if (signal.aborted) throw signal.reason;
         if (event instanceof Error) throw event;
-        yield event;
+        yield [event];
       }
     } finally {
       signal.removeEventListener("abort", onAbort);

@@ -18,14 +18,14 @@ export class HoldingBackend implements CodexBackend {
 
   constructor(private readonly options: { failFirst?: Error } = {}) {}
 
-  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> {
     if (this.options.failFirst) throw this.options.failFirst;
     let finish!: () => void;
     let end!: (how: unknown) => void;
     const finished = new Promise<void>((r) => (finish = r));
     const ended = new Promise<unknown>((r) => (end = r));
     this.turns.push({ request, ended, finish });
-    yield { type: "text", delta: "partial " };
+    yield [{ type: "text", delta: "partial " }];
     const aborted = new Promise<"aborted">((r) => {
       if (signal.aborted) r("aborted");
       else signal.addEventListener("abort", () => r("aborted"), { once: true });
@@ -35,8 +35,10 @@ export class HoldingBackend implements CodexBackend {
       end(signal.reason);
       throw signal.reason;
     }
-    yield { type: "text", delta: "answer" };
-    yield { type: "usage", usage: { inputTokens: 10, cachedInputTokens: 2, outputTokens: 4, reasoningOutputTokens: 1, totalTokens: 14 } };
+    yield [
+      { type: "text", delta: "answer" },
+      { type: "usage", usage: { inputTokens: 10, cachedInputTokens: 2, outputTokens: 4, reasoningOutputTokens: 1, totalTokens: 14 } },
+    ];
     end("finished");
   }
 

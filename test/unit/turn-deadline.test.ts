@@ -34,7 +34,7 @@ describe("TurnDeadline", () => {
     const backend = new HoldingBackend();
     const deadline = new TurnDeadline({ idleMs: 10_000, totalMs: 10_000, truncateMs: 50 });
     const events = [];
-    for await (const event of deadline.backend(backend).runTurn(turn(), deadline.signal)) events.push(event);
+    for await (const batch of deadline.backend(backend).runTurn(turn(), deadline.signal)) events.push(...batch);
     expect(events).toEqual([{ type: "text", delta: "partial " }]);
     expect(deadline.truncated).toBe(true);
     expect(await backend.turns[0]!.ended).toBeInstanceOf(TurnTruncated);
