@@ -10,7 +10,7 @@ import { runEntry, probeUrl } from "./cli.ts";
 import { EnvSchema, loadConfig, type Config } from "./config/env.ts";
 import { ModelCatalog } from "./config/models.ts";
 import { defaultCodexBin } from "./codex/launch.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, LogOutput } from "./logger.ts";
 import { serviceUnavailable } from "./openai/errors.ts";
 import { runtime } from "./runtime/index.ts";
 import { metricModelIds, ProxyMetrics } from "./telemetry/metrics.ts";
@@ -33,7 +33,7 @@ export function loadServerConfig(env = runtime.env()): Config {
 
 export async function startServer(env = runtime.env()): Promise<RunningServer> {
   const config = loadServerConfig(env);
-  const logOutput = pino.destination({ dest: 1, sync: false });
+  const logOutput = new LogOutput();
   const logger = createLogger(config.logLevel, logOutput);
   if (config.authDisabled) {
     logger.warn({ host: config.host }, "PROXY_API_KEY is not set: serving without authentication on a loopback address only");
@@ -81,16 +81,9 @@ export async function startServer(env = runtime.env()): Promise<RunningServer> {
       await waitUntil(idle, 1_000);
       await server.stop(true);
       await Promise.all([usage.close(), protoLog?.close()]);
-      // The process exits right after: wait until the async destination has written the last
-      // line ('drain'), since pino's flush(cb) does not wait for a write in flight.
-      const written = logger.isLevelEnabled("info")
-        ? new Promise<void>((resolve) => {
-          logOutput.once("drain", resolve);
-          setTimeout(resolve, 1_000);
-        })
-        : null;
       logger.info("stopped");
-      await written;
+      // The process exits right after: wait (at most a second) until the last line is written.
+      await Promise.race([logOutput.flushed(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
     })());
   return { port: server.port, config, backend, shutdown };
 }

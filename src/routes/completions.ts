@@ -4,7 +4,10 @@ import { planCompletions, type CompletionsRequestBody } from "../openai/completi
 import { randomId } from "../openai/ids.ts";
 import { completeText, textCompletionFrames } from "../services/text-completions.ts";
 import { startTurns } from "../services/turn-stream.ts";
+import { decodeIntegerStrings, IntegerField } from "./integer-field.ts";
 import { headOk, Nullable, Open, runTurnRoute, type TurnRouteDeps } from "./turn-route.ts";
+
+const integers = { n: new IntegerField(), max_tokens: new IntegerField({ minimum: 0 }) };
 
 /** The shape every completions request must have; `prompt`, `stop` and `n` are checked in planCompletions. */
 export const CompletionsBody = t.Object(
@@ -14,8 +17,8 @@ export const CompletionsBody = t.Object(
     stream: Nullable(t.Boolean()),
     stream_options: Nullable(t.Object({ include_usage: t.Optional(t.Boolean()) }, Open)),
     echo: Nullable(t.Boolean()),
-    n: Nullable(t.Integer()),
-    max_tokens: Nullable(t.Integer({ minimum: 0 })),
+    n: Nullable(integers.n.schema),
+    max_tokens: Nullable(integers.max_tokens.schema),
     temperature: Nullable(t.Number({ minimum: 0, maximum: 2 })),
     top_p: Nullable(t.Number({ minimum: 0, maximum: 1 })),
   },
@@ -29,6 +32,7 @@ export function completionsRoutes(deps: TurnRouteDeps) {
     .post(
       "/v1/completions",
       async ({ body, request }) => {
+        decodeIntegerStrings(body, integers);
         const plan = planCompletions(body as CompletionsRequestBody, catalog, config.defaultInstructions, config.chat.maxChoices);
         const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: plan.requestedModel };
         return runTurnRoute(deps, request, {

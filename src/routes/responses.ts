@@ -4,7 +4,10 @@ import { randomId } from "../openai/ids.ts";
 import { planResponse, type ResponsesRequestBody } from "../openai/responses-request.ts";
 import { completeResponse, responseFrames } from "../services/responses.ts";
 import { startTurns } from "../services/turn-stream.ts";
+import { decodeIntegerStrings, IntegerField } from "./integer-field.ts";
 import { headOk, Nullable, Open, runTurnRoute, type TurnRouteDeps } from "./turn-route.ts";
+
+const integers = { max_output_tokens: new IntegerField({ minimum: 1 }) };
 
 /** The shape every Responses request must have; input items, tools and formats are checked in planResponse. */
 export const ResponsesBody = t.Object(
@@ -14,7 +17,7 @@ export const ResponsesBody = t.Object(
     stream: Nullable(t.Boolean()),
     store: Nullable(t.Boolean()),
     parallel_tool_calls: Nullable(t.Boolean()),
-    max_output_tokens: Nullable(t.Integer({ minimum: 1 })),
+    max_output_tokens: Nullable(integers.max_output_tokens.schema),
     temperature: Nullable(t.Number({ minimum: 0, maximum: 2 })),
     top_p: Nullable(t.Number({ minimum: 0, maximum: 1 })),
   },
@@ -28,6 +31,7 @@ export function responsesRoutes(deps: TurnRouteDeps) {
     .post(
       "/v1/responses",
       async ({ body, request }) => {
+        decodeIntegerStrings(body, integers);
         const plan = planResponse(body as ResponsesRequestBody, catalog, config.defaultInstructions);
         const meta = { id: randomId("resp_"), createdAt: Math.floor(Date.now() / 1000), model: plan.requestedModel };
         return runTurnRoute(deps, request, {
