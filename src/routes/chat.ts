@@ -4,7 +4,10 @@ import { planChat, type ChatRequestBody } from "../openai/chat-request.ts";
 import { OUTPUT_MODE_HEADER, outputModeHeaders, resolveOutputMode, toolCallHeaders } from "../openai/output-mode.ts";
 import { randomId } from "../openai/ids.ts";
 import { chatFrames, completeChat, startChatStream } from "../services/chat-completions.ts";
+import { decodeIntegerStrings, IntegerField } from "./integer-field.ts";
 import { headOk, Nullable, Open, runTurnRoute, type TurnRouteDeps } from "./turn-route.ts";
+
+const integers = { n: new IntegerField(), max_tokens: new IntegerField({ minimum: 1 }), max_completion_tokens: new IntegerField({ minimum: 1 }) };
 
 /** The shape every chat request must have; finer checks live in planChat. Unknown fields pass. */
 export const ChatBody = t.Object(
@@ -13,11 +16,11 @@ export const ChatBody = t.Object(
     messages: t.Array(t.Object({ role: t.String() }, Open), { minItems: 1 }),
     stream: Nullable(t.Boolean()),
     stream_options: Nullable(t.Object({ include_usage: t.Optional(t.Boolean()) }, Open)),
-    n: Nullable(t.Integer()),
+    n: Nullable(integers.n.schema),
     temperature: Nullable(t.Number({ minimum: 0, maximum: 2 })),
     top_p: Nullable(t.Number({ minimum: 0, maximum: 1 })),
-    max_tokens: Nullable(t.Integer({ minimum: 1 })),
-    max_completion_tokens: Nullable(t.Integer({ minimum: 1 })),
+    max_tokens: Nullable(integers.max_tokens.schema),
+    max_completion_tokens: Nullable(integers.max_completion_tokens.schema),
     reasoning_effort: Nullable(t.String()),
   },
   Open,
@@ -30,6 +33,7 @@ export function chatRoutes(deps: TurnRouteDeps) {
     .post(
       "/v1/chat/completions",
       async ({ body, request, set }) => {
+        decodeIntegerStrings(body, integers);
         const plan = planChat(body as ChatRequestBody, catalog, config.defaultInstructions, config.chat);
         // Tool-block mode (README "Tools, structured output and n"): the `<use_tool>` controls apply.
         const outputMode = resolveOutputMode(request.headers.get(OUTPUT_MODE_HEADER), config.chat.outputMode);
@@ -46,8 +50,8 @@ export function chatRoutes(deps: TurnRouteDeps) {
             return completion;
           },
           start: (turns, deadline, holdMs) => startChatStream(turns, plan, deadline, holdMs, toolBlocks),
-          frames: ({ events, first }, deadline, reportUsage) =>
-            chatFrames(events, first, plan, meta, deadline, reportUsage, toolBlocks && toolBlocks.mode),
+          frames: (started, deadline, reportUsage) =>
+            chatFrames(started, plan, meta, deadline, reportUsage, toolBlocks && toolBlocks.mode),
           streamHeaders: modeHeaders,
         });
       },

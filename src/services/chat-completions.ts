@@ -60,15 +60,23 @@ export async function completeChat(
   return { completion: chatCompletion(meta, results, usage, plan.reasoning, plan.legacyFunctions), report: toolCallReport(results) };
 }
 
+/** A started chat stream: its batches, the first one's promise, and whether that had arrived. */
+export interface StartedChat {
+  batches: AsyncIterator<TaggedBatch>;
+  first: Promise<IteratorResult<TaggedBatch>>;
+  /** The first batch (or the end) came within the hold: the opening frames can go out with it. */
+  firstReady: boolean;
+}
+
 /**
  * Starts the turns and waits up to `holdMs` for the first event of any of them, so that a
  * failure that happens before anything was produced can still get a real HTTP status.
  */
 export async function startChatStream(
   backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, holdMs: number, toolBlocks: ToolBlockControls = null,
-): Promise<{ events: AsyncIterator<TaggedBatch>; first: Promise<IteratorResult<TaggedBatch>> }> {
-  const events = startChoices(backend, plan, deadline, toolBlocks);
-  const first = events.next();
+): Promise<StartedChat> {
+  const batches = startChoices(backend, plan, deadline, toolBlocks);
+  const first = batches.next();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const held = await Promise.race([
     first.then(() => "settled" as const, () => "settled" as const),
@@ -76,7 +84,7 @@ export async function startChatStream(
   ]);
   clearTimeout(timer);
   if (held === "settled") await first; // rethrows a failure before the first byte
-  return { events, first };
+  return { batches, first, firstReady: held === "settled" };
 }
 
 /** A call's first delta names it; then its arguments follow in fragments (never cumulative). */
@@ -99,58 +107,71 @@ function finishReason(result: ChoiceResult, plan: ChatPlan, deadline: TurnDeadli
 }
 
 /**
- * The stream's frames: each batch of events becomes one piece of text (one write), so a
- * burst of deltas from Codex leaves in one write rather than one per delta.
+ * The stream's frames, written as they become known and no more often: each batch of
+ * events is one write, the opening role chunks go out with the first batch when it is
+ * already there, and the closing chunks with the last one, so an answer that arrives in
+ * one burst leaves in one write (docs/benchmarks.md).
  * `stopMode` is set in tool-block mode: each choice's finish chunk is then preceded by the
  * seed's SSE comment reporting its tool blocks.
  */
 export async function* chatFrames(
-  batches: AsyncIterator<TaggedBatch>, first: Promise<IteratorResult<TaggedBatch>>,
-  plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter, stopMode: string | null = null,
+  started: StartedChat, plan: ChatPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
+  stopMode: string | null = null,
 ): AsyncGenerator<string> {
+  const { batches, first } = started;
   const encoder = new ChunkEncoder(meta, plan.includeUsage);
   const results: Array<ChoiceResult | undefined> = new Array(plan.n);
-  let roles = "";
-  for (let index = 0; index < plan.n; index++) roles += encoder.role(index);
-  yield roles;
-  // After a normal end every turn is already over, so the usage chunk can wait for [DONE].
-  let tail = "";
+  /** Frames not written yet. */
+  let pending = "";
+  for (let index = 0; index < plan.n; index++) pending += encoder.role(index);
+  if (!started.firstReady) {
+    // Codex is slow to start: the client sees the stream open now.
+    yield pending;
+    pending = "";
+  }
+  let answered = 0;
   try {
     let next = await first;
     while (!next.done) {
       const { index, events } = next.value;
-      let frames = "";
       for (const event of events) {
         switch (event.type) {
           case "text":
-            frames += encoder.content(index, event.delta);
+            pending += encoder.content(index, event.delta);
             break;
           case "reasoning":
-            if (plan.reasoning) frames += encoder.reasoning(index, event.delta);
+            if (plan.reasoning) pending += encoder.reasoning(index, event.delta);
             break;
           case "tool_call":
-            frames += callFrames(encoder, index, event.callIndex, event.call, plan.legacyFunctions);
+            pending += callFrames(encoder, index, event.callIndex, event.call, plan.legacyFunctions);
             break;
           case "done":
             results[index] = event.result;
-            if (stopMode) frames += commentFrame(toolBlockComment(index, toolCallReport([event.result]), stopMode));
-            frames += encoder.finish(index, finishReason(event.result, plan, deadline));
+            answered++;
+            if (stopMode) pending += commentFrame(toolBlockComment(index, toolCallReport([event.result]), stopMode));
+            pending += encoder.finish(index, finishReason(event.result, plan, deadline));
             break;
         }
       }
-      if (frames) yield frames;
+      // Every choice has its answer: the closing chunks follow in the same write.
+      if (answered === plan.n) break;
+      if (pending) {
+        yield pending;
+        pending = "";
+      }
       next = await batches.next();
     }
     const usage = totalUsage(results);
     reportUsage(usage);
-    if (plan.includeUsage) tail = encoder.usage(usage);
+    if (plan.includeUsage) pending += encoder.usage(usage);
   } catch (error) {
     if (results.some((r) => r?.usage)) reportUsage(totalUsage(results));
     // Written before the turns are released (an interrupt can take a moment).
-    yield errorFrame(toApiError(error));
+    yield pending + errorFrame(toApiError(error));
+    pending = "";
   } finally {
     await batches.return?.();
     deadline.dispose();
   }
-  yield tail + DONE_FRAME;
+  yield pending + DONE_FRAME;
 }
