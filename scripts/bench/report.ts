@@ -6,7 +6,7 @@ import type { Summary } from "./load.ts";
 import type { Workload } from "./targets.ts";
 
 export interface Cell {
-  /** direct | proxy | source | binary | null-proxy | bare | W=<n> */
+  /** direct | proxy | source | binary | null-proxy | null-per-delta | bare | W=<n> */
   target: string;
   mode: "stream" | "json" | "open64";
   concurrency: number;
@@ -155,18 +155,20 @@ function cpuTable(r: BenchResults): string[] {
 
 function frameworkTable(r: BenchResults): string[] {
   const lines = [
-    "| c | bare JSON echo req/s | null chat JSON req/s | ratio | bare SSE req/s | null chat stream req/s | ratio | null TTFT p50 / p99 | null proxy CPU/req JSON / stream |",
-    "|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    "| c | bare JSON echo req/s | null chat JSON req/s | ratio | bare SSE req/s | null chat stream req/s | ratio | one delta per batch: stream req/s, ratio | null TTFT p50 / p99 | null proxy CPU/req JSON / stream / per-delta stream |",
+    "|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
   ];
   for (const c of CONCURRENCY) {
     const bj = find(r, "bare", "json", c);
     const nj = find(r, "null-proxy", "json", c);
     const bs = find(r, "bare", "stream", c);
     const ns = find(r, "null-proxy", "stream", c);
+    const nd = find(r, "null-per-delta", "stream", c);
     if (!bj || !nj || !bs || !ns) continue;
+    const perDelta = nd ? `${nd.summary.reqPerSec.toFixed(0)}, ${pct(nd.summary.reqPerSec / bs.summary.reqPerSec)}` : "–";
     lines.push(`| ${c} | ${bj.summary.reqPerSec.toFixed(0)} | ${nj.summary.reqPerSec.toFixed(0)} | ${pct(nj.summary.reqPerSec / bj.summary.reqPerSec)} | ` +
-      `${bs.summary.reqPerSec.toFixed(0)} | ${ns.summary.reqPerSec.toFixed(0)} | ${pct(ns.summary.reqPerSec / bs.summary.reqPerSec)} | ` +
-      `${ms(ns.summary.ttftP50)} / ${ms(ns.summary.ttftP99)} | ${ms(nj.cpuMsPerRequest.server)} / ${ms(ns.cpuMsPerRequest.server)} ms |`);
+      `${bs.summary.reqPerSec.toFixed(0)} | ${ns.summary.reqPerSec.toFixed(0)} | ${pct(ns.summary.reqPerSec / bs.summary.reqPerSec)} | ${perDelta} | ` +
+      `${ms(ns.summary.ttftP50)} / ${ms(ns.summary.ttftP99)} | ${ms(nj.cpuMsPerRequest.server)} / ${ms(ns.cpuMsPerRequest.server)} / ${ms(nd?.cpuMsPerRequest.server)} ms |`);
   }
   return lines;
 }

@@ -106,20 +106,27 @@ async function main(): Promise<BenchResults> {
   return results;
 }
 
-/** Null backend vs bare Elysia, at every concurrency, alternating so drift hits both. */
+/**
+ * Null backend vs bare Elysia, at every concurrency, alternating so drift hits both. The
+ * null backend answers in one batch of events; a second one hands over one event at a
+ * time (a model that pauses between deltas), which prices the per-delta path.
+ */
 async function frameworkBaselines(bench: Bench): Promise<void> {
   console.error("framework baselines (no Codex):");
   const nul = await startBaseline(bench, "null", WORK);
+  const perDelta = await startBaseline(bench, "null", WORK, 1);
   const bare = await startBaseline(bench, "bare", WORK);
   const n = chatShots(nul.url, WORK);
+  const d = chatShots(perDelta.url, WORK);
   const b = bareShots(bare.url, WORK);
   for (const c of CONCURRENCY) {
     await measure("bare", "json", b.json, c, bare.roles, fastCell);
     await measure("null-proxy", "json", n.json, c, nul.roles, fastCell);
     await measure("bare", "stream", b.stream, c, bare.roles, fastCell);
     await measure("null-proxy", "stream", n.stream, c, nul.roles, fastCell);
+    await measure("null-per-delta", "stream", d.stream, c, perDelta.roles, fastCell);
   }
-  await Promise.all([nul.child.stop(), bare.child.stop()]);
+  await Promise.all([nul.child.stop(), perDelta.child.stop(), bare.child.stop()]);
 }
 
 /** The direct JSON-RPC client and the proxy on the same Codex setup, interleaved per concurrency. */

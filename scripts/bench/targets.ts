@@ -116,11 +116,13 @@ export async function startProxy(
 
 export const sourceCommand = () => [BUN, join(ROOT, "src/server.ts")];
 
+/** `batch`: how many events the null backend hands over at once (default: the whole answer). */
 export async function startBaseline(
-  bench: Bench, mode: "null" | "bare", w: Workload,
+  bench: Bench, mode: "null" | "bare", w: Workload, batch?: number,
 ): Promise<{ child: Child; url: string; roles: ProcessRoles }> {
   const port = freePort();
-  const child = spawnChild(`${mode} baseline`, [BUN, join(ROOT, "scripts/bench/baseline-server.ts"), mode, String(port), String(w.deltas), String(w.chars)], {
+  const args = [mode, String(port), String(w.deltas), String(w.chars), ...(batch ? [String(batch)] : [])];
+  const child = spawnChild(`${mode} baseline`, [BUN, join(ROOT, "scripts/bench/baseline-server.ts"), ...args], {
     logPath: join(bench.tmp, `${mode}.log`),
     env: {
       ...(process.env as Record<string, string>),
