@@ -39,7 +39,7 @@ const DEFAULT_CAP = DEFAULTS.maxTurnsPerWorker;
 /** Requests and time per cell through Codex (bounded so the whole run stays under 5 minutes). */
 const codexCell = (c: number) => (QUICK ? { requests: Math.max(6, c), budgetMs: 3_000 } : { requests: Math.max(24, c * 3), budgetMs: 8_000 });
 /** Alternating direct/proxy rounds per concurrency: the spread of the proxy-added TTFT comes from them. */
-const ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 5, 8: 2, 32: 3, 64: 2 };
+const ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 5, 8: 2, 32: 5, 64: 2 };
 const fastCell = QUICK ? { requests: 100_000, budgetMs: 600 } : { requests: 1_000_000, budgetMs: 2_000 };
 const HARD_LIMIT_MS = 290_000;
 
