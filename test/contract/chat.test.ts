@@ -2,25 +2,13 @@
  * Chat Completions through the whole real path: HTTP → our server → real `codex app-server`
  * → fake Responses API model server, and back.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { DEFAULT_REPLY, DEFAULT_USAGE } from "../support/fake-model-server.ts";
 import { codexPids, waitFor } from "../support/processes.ts";
-import { readSse, startProxy, TEST_KEY, type ProxyUnderTest } from "../support/proxy-harness.ts";
+import { proxyForFile, readSse, startProxy } from "../support/proxy-harness.ts";
 
-let proxy: ProxyUnderTest;
-let client: OpenAI;
-
-beforeAll(async () => {
-  proxy = await startProxy();
-  client = new OpenAI({ apiKey: TEST_KEY, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  const home = proxy.home.path;
-  await proxy.stop();
-  expect(codexPids(home)).toEqual([]);
-});
+const live = proxyForFile();
 
 const expectedUsage = {
   prompt_tokens: DEFAULT_USAGE.input,
@@ -30,11 +18,11 @@ const expectedUsage = {
   completion_tokens_details: { reasoning_tokens: DEFAULT_USAGE.reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
 };
 
-const lastUpstream = () => proxy.fake.requests.at(-1)!.body;
+const lastUpstream = () => live.proxy.fake.requests.at(-1)!.body;
 
 describe("non-streamed chat", () => {
   test("returns the model's text, the requested model id and the real token counts", async () => {
-    const res = await proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "hi" }] });
+    const res = await live.proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "hi" }] });
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.id).toMatch(/^chatcmpl-/);
@@ -46,7 +34,7 @@ describe("non-streamed chat", () => {
   });
 
   test("system prompt arrives as Codex instructions; history arrives in order", async () => {
-    await proxy.post("/v1/chat/completions", {
+    await live.proxy.post("/v1/chat/completions", {
       model: "codex-5",
       messages: [
         { role: "system", content: "You are a pirate." },
@@ -63,7 +51,7 @@ describe("non-streamed chat", () => {
 
   test("an image part reaches the model as input_image", async () => {
     const url = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
-    const res = await proxy.post("/v1/chat/completions", {
+    const res = await live.proxy.post("/v1/chat/completions", {
       model: "codex-5",
       messages: [{ role: "user", content: [{ type: "text", text: "what is this?" }, { type: "image_url", image_url: { url } }] }],
     });
@@ -74,14 +62,14 @@ describe("non-streamed chat", () => {
   });
 
   test("the reasoning effort from a model suffix reaches the model", async () => {
-    await proxy.post("/v1/chat/completions", { model: "codex-5-high", messages: [{ role: "user", content: "think" }] });
+    await live.proxy.post("/v1/chat/completions", { model: "codex-5-high", messages: [{ role: "user", content: "think" }] });
     expect(lastUpstream().reasoning?.effort).toBe("high");
-    await proxy.post("/v1/chat/completions", { model: "codex-5-high", reasoning_effort: "low", messages: [{ role: "user", content: "think less" }] });
+    await live.proxy.post("/v1/chat/completions", { model: "codex-5-high", reasoning_effort: "low", messages: [{ role: "user", content: "think less" }] });
     expect(lastUpstream().reasoning?.effort).toBe("low");
   });
 
   test("Codex is isolated: the model is offered no shell, patch or web tools", async () => {
-    await proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "tools?" }] });
+    await live.proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "tools?" }] });
     const names = (lastUpstream().tools ?? []).map((t: any) => t.name ?? t.type);
     for (const forbidden of ["shell", "exec_command", "apply_patch", "web_search", "view_image", "local_shell"]) {
       expect(names).not.toContain(forbidden);
@@ -91,7 +79,7 @@ describe("non-streamed chat", () => {
 
 describe("streamed chat", () => {
   test("role chunk, content deltas, one finish chunk, usage chunk, [DONE]", async () => {
-    const res = await proxy.post("/v1/chat/completions", {
+    const res = await live.proxy.post("/v1/chat/completions", {
       model: "codex-5", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }],
     });
     expect(res.status).toBe(200);
@@ -114,19 +102,19 @@ describe("streamed chat", () => {
   });
 
   test("without include_usage there is no usage chunk", async () => {
-    const res = await proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "hi" }] });
+    const res = await live.proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "hi" }] });
     const { data } = await readSse(res);
     expect(data.slice(0, -1).every((c) => c.choices.length === 1 && !("usage" in c))).toBe(true);
   });
 
   test("upstream failures before the first byte keep their HTTP status", async () => {
-    const bad = await proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "[[scenario:error400]]" }] });
+    const bad = await live.proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "[[scenario:error400]]" }] });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatchObject({ type: "invalid_request_error", message: "fake bad request" });
-    const limited = await proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "[[scenario:error429]]" }] });
+    const limited = await live.proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "[[scenario:error429]]" }] });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBeTruthy();
-    const broken = await proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "[[scenario:error500]]" }] });
+    const broken = await live.proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "[[scenario:error500]]" }] });
     expect(broken.status).toBe(502);
     expect((await broken.json()).error.type).toBe("server_error");
   });
@@ -134,14 +122,14 @@ describe("streamed chat", () => {
 
 describe("the official openai SDK", () => {
   test("chat.completions.create, non-streamed", async () => {
-    const completion = await client.chat.completions.create({ model: "codex-5", messages: [{ role: "user", content: "hi" }] });
+    const completion = await live.client.chat.completions.create({ model: "codex-5", messages: [{ role: "user", content: "hi" }] });
     expect(completion.choices[0]!.message.content).toBe(DEFAULT_REPLY);
     expect(completion.usage?.prompt_tokens).toBe(DEFAULT_USAGE.input);
     expect(completion.usage?.prompt_tokens_details?.cached_tokens).toBe(DEFAULT_USAGE.cached);
   });
 
   test("chat.completions.create, streamed with include_usage", async () => {
-    const stream = await client.chat.completions.create({
+    const stream = await live.client.chat.completions.create({
       model: "codex-5", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }],
     });
     let text = "";
@@ -156,7 +144,7 @@ describe("the official openai SDK", () => {
   });
 
   test("the strict .stream() helper finishes with the right text and usage", async () => {
-    const runner = client.chat.completions.stream({
+    const runner = live.client.chat.completions.stream({
       model: "codex-5", stream_options: { include_usage: true }, messages: [{ role: "user", content: "[[reply:Strict helpers are happy.]]" }],
     });
     const final = await runner.finalChatCompletion();
@@ -166,37 +154,37 @@ describe("the official openai SDK", () => {
   });
 
   test("errors arrive as typed SDK errors", async () => {
-    const error = await client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+    const error = await live.client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect(error.code).toBe("model_not_found");
-    const bad = new OpenAI({ apiKey: "wrong", baseURL: `${proxy.url}/v1`, maxRetries: 0 });
+    const bad = new OpenAI({ apiKey: "wrong", baseURL: `${live.proxy.url}/v1`, maxRetries: 0 });
     expect(await bad.chat.completions.create({ model: "codex-5", messages: [{ role: "user", content: "hi" }] }).catch((e) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 });
 
 describe("disconnects and worker faults", () => {
   test("closing the client mid-stream interrupts the Codex turn, and the next request succeeds", async () => {
-    const before = proxy.fake.requests.length;
+    const before = live.proxy.fake.requests.length;
     const controller = new AbortController();
-    const res = await fetch(`${proxy.url}/v1/chat/completions`, {
-      method: "POST", headers: proxy.headers(), signal: controller.signal,
+    const res = await fetch(`${live.proxy.url}/v1/chat/completions`, {
+      method: "POST", headers: live.proxy.headers(), signal: controller.signal,
       body: JSON.stringify({ model: "codex-5", stream: true, messages: [{ role: "user", content: "[[scenario:stall]]" }] }),
     });
     const reader = res.body!.getReader();
     const { value } = await reader.read();
     expect(new TextDecoder().decode(value)).toContain("chat.completion.chunk");
     controller.abort();
-    const upstream = proxy.fake.requests[before]!;
+    const upstream = live.proxy.fake.requests[before]!;
     const outcome = await Promise.race([upstream.finished, Bun.sleep(10_000).then(() => ({ aborted: false, timeout: true }))]);
     expect(outcome).toEqual({ aborted: true });
-    const next = await proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "still there?" }] });
+    const next = await live.proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "still there?" }] });
     expect(next.status).toBe(200);
   });
 
   test("killing the worker mid-stream gives the client one clean error and the pool recovers", async () => {
-    const [pid] = codexPids(proxy.home.path);
+    const [pid] = codexPids(live.proxy.home.path);
     expect(pid).toBeGreaterThan(0);
-    const res = await proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "[[scenario:stall]]" }] });
+    const res = await live.proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "[[scenario:stall]]" }] });
     const reader = res.body!.getReader();
     await reader.read();
     process.kill(pid!, "SIGKILL");
@@ -209,9 +197,9 @@ describe("disconnects and worker faults", () => {
     const frames = rest.split("\n\n").filter((f) => f.startsWith("data: "));
     expect(frames.at(-1)).toBe("data: [DONE]");
     expect(JSON.parse(frames.at(-2)!.slice(6)).error.code).toBe("worker_exited");
-    await waitFor(async () => (await fetch(`${proxy.url}/readyz`)).status === 200 && codexPids(proxy.home.path).length === 1, 15_000, "a restarted worker");
-    expect(codexPids(proxy.home.path)).not.toContain(pid!);
-    const next = await proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "again" }] });
+    await waitFor(async () => (await fetch(`${live.proxy.url}/readyz`)).status === 200 && codexPids(live.proxy.home.path).length === 1, 15_000, "a restarted worker");
+    expect(codexPids(live.proxy.home.path)).not.toContain(pid!);
+    const next = await live.proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "again" }] });
     expect(next.status).toBe(200);
   });
 });

@@ -7,12 +7,11 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
 import { ChatOpenAI } from "@langchain/openai";
 import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { DEFAULT_REPLY, DEFAULT_USAGE } from "../support/fake-model-server.ts";
-import { codexPids } from "../support/processes.ts";
-import { startProxy, TEST_KEY, type ProxyUnderTest } from "../support/proxy-harness.ts";
+import { proxyForFile, TEST_KEY } from "../support/proxy-harness.ts";
 
-let proxy: ProxyUnderTest;
+const live = proxyForFile();
 /** Paths the clients called on our server, in order. */
 const paths: string[] = [];
 const recordingFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
@@ -20,22 +19,12 @@ const recordingFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
   return fetch(input, init);
 }) as typeof fetch;
 
-beforeAll(async () => {
-  proxy = await startProxy();
-});
-
-afterAll(async () => {
-  const home = proxy.home.path;
-  await proxy.stop();
-  expect(codexPids(home)).toEqual([]);
-});
-
 const ask = 'Weather in Paris? [[call:get_weather]] [[args:{"city":"Paris"}]]';
 const weatherParameters = { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false };
-const lastUpstream = () => proxy.fake.requests.at(-1)!.body;
+const lastUpstream = () => live.proxy.fake.requests.at(-1)!.body;
 
 describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
-  const model = () => createOpenAI({ baseURL: `${proxy.url}/v1`, apiKey: TEST_KEY, fetch: recordingFetch })("codex-5");
+  const model = () => createOpenAI({ baseURL: `${live.proxy.url}/v1`, apiKey: TEST_KEY, fetch: recordingFetch })("codex-5");
   const aiUsage = {
     inputTokens: DEFAULT_USAGE.input,
     outputTokens: DEFAULT_USAGE.output,
@@ -110,7 +99,7 @@ describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
 
 describe("LangChain ChatOpenAI with a codex model id (routes to /v1/responses)", () => {
   const chat = () => new ChatOpenAI({
-    model: "codex-5", apiKey: TEST_KEY, maxRetries: 0, configuration: { baseURL: `${proxy.url}/v1`, fetch: recordingFetch },
+    model: "codex-5", apiKey: TEST_KEY, maxRetries: 0, configuration: { baseURL: `${live.proxy.url}/v1`, fetch: recordingFetch },
   });
   const lcUsage = {
     input_tokens: DEFAULT_USAGE.input,

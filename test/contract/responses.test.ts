@@ -2,25 +2,13 @@
  * The native Responses API through the whole real path: HTTP → our server → real
  * `codex app-server` → fake Responses model server, with raw fetch and the openai SDK.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { DEFAULT_REPLY, DEFAULT_USAGE } from "../support/fake-model-server.ts";
-import { codexPids, waitFor } from "../support/processes.ts";
-import { startProxy, TEST_KEY, type ProxyUnderTest } from "../support/proxy-harness.ts";
+import { waitFor } from "../support/processes.ts";
+import { proxyForFile } from "../support/proxy-harness.ts";
 
-let proxy: ProxyUnderTest;
-let client: OpenAI;
-
-beforeAll(async () => {
-  proxy = await startProxy();
-  client = new OpenAI({ apiKey: TEST_KEY, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  const home = proxy.home.path;
-  await proxy.stop();
-  expect(codexPids(home)).toEqual([]);
-});
+const live = proxyForFile();
 
 const expectedUsage = {
   input_tokens: DEFAULT_USAGE.input,
@@ -34,7 +22,7 @@ const weather = {
   type: "function" as const, name: "get_weather", description: "Current weather for a city", strict: false,
   parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
 };
-const lastUpstream = () => proxy.fake.requests.at(-1)!.body;
+const lastUpstream = () => live.proxy.fake.requests.at(-1)!.body;
 
 /** The stream's events in order; each SSE `event:` name must equal its data's `type`. */
 async function streamEvents(res: Response): Promise<any[]> {
@@ -55,7 +43,7 @@ const shape = (events: any[]) =>
 
 describe("non-streamed responses", () => {
   test("a response object with ids, output_text, usage; instructions and an image reach the model", async () => {
-    const res = await proxy.post("/v1/responses", {
+    const res = await live.proxy.post("/v1/responses", {
       model: "codex-5", instructions: "You are terse.", metadata: { trace: "t1" }, store: true,
       input: [{ role: "user", content: [{ type: "input_text", text: "what is this?" }, { type: "input_image", image_url: IMAGE }] }],
     });
@@ -81,7 +69,7 @@ describe("non-streamed responses", () => {
   });
 
   test("the openai SDK's responses.create returns text and real usage; history arrives in order", async () => {
-    const response = await client.responses.create({
+    const response = await live.client.responses.create({
       model: "codex-5",
       input: [
         { role: "user", content: "My name is Ada." },
@@ -97,7 +85,7 @@ describe("non-streamed responses", () => {
 
   test("text.format json_schema reaches the model as text.format; the answer parses", async () => {
     const schema = { type: "object", properties: { city: { type: "string" }, temp: { type: "number" } }, required: ["city", "temp"], additionalProperties: false };
-    const response = await client.responses.create({
+    const response = await live.client.responses.create({
       model: "codex-5", input: "Weather as JSON", text: { format: { type: "json_schema", name: "weather", schema, strict: true } },
     });
     expect(lastUpstream().text.format).toMatchObject({ type: "json_schema", schema });
@@ -105,7 +93,7 @@ describe("non-streamed responses", () => {
   });
 
   test("reasoning.effort reaches the model; with a summary the answer has a reasoning item first", async () => {
-    const response = await client.responses.create({
+    const response = await live.client.responses.create({
       model: "codex-5", input: "[[scenario:reasoning]] think first", reasoning: { effort: "high", summary: "auto" },
     });
     expect(lastUpstream().reasoning).toMatchObject({ effort: "high", summary: "auto" });
@@ -117,10 +105,10 @@ describe("non-streamed responses", () => {
   });
 
   test("previous_response_id is a clear 400 (nothing is stored); an upstream 400 keeps its status", async () => {
-    const error = await client.responses.create({ model: "codex-5", input: "hi", previous_response_id: "resp_x" }).catch((e) => e);
+    const error = await live.client.responses.create({ model: "codex-5", input: "hi", previous_response_id: "resp_x" }).catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect([error.param, error.code]).toEqual(["previous_response_id", "unsupported_parameter"]);
-    const res = await proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:error400]]", stream: true });
+    const res = await live.proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:error400]]", stream: true });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatchObject({ message: "fake bad request", type: "invalid_request_error" });
   });
@@ -130,7 +118,7 @@ describe("function calls (openai SDK)", () => {
   const ask = 'Weather in Paris? [[call:get_weather]] [[args:{"city":"Paris"}]]';
 
   test("non-stream round trip: function_call out, function_call_output in, the model continues", async () => {
-    const first = await client.responses.create({ model: "codex-5", input: ask, tools: [weather] });
+    const first = await live.client.responses.create({ model: "codex-5", input: ask, tools: [weather] });
     expect(first.output).toHaveLength(1);
     const call = first.output[0] as OpenAI.Responses.ResponseFunctionToolCall;
     expect(call).toMatchObject({ type: "function_call", name: "get_weather", arguments: '{"city":"Paris"}', status: "completed" });
@@ -141,7 +129,7 @@ describe("function calls (openai SDK)", () => {
     const tools = lastUpstream().tools;
     expect(tools.find((t: any) => t.name === "get_weather")).toMatchObject({ type: "function", parameters: weather.parameters });
 
-    const second = await client.responses.create({
+    const second = await live.client.responses.create({
       model: "codex-5", tools: [weather],
       input: [{ role: "user", content: ask }, ...first.output as OpenAI.Responses.ResponseInputItem[], { type: "function_call_output", call_id: call.call_id, output: "sunny, 21°C" }],
     });
@@ -154,7 +142,7 @@ describe("function calls (openai SDK)", () => {
 
   test("stream round trip: two parallel calls with distinct ids, then the tool result", async () => {
     const both = 'Two calls [[call:get_weather]] [[args:{"city":"Paris"}]] [[call:get_weather]] [[args:{"city":"Oslo"}]]';
-    const stream = await client.responses.create({ model: "codex-5", input: both, tools: [weather], stream: true });
+    const stream = await live.client.responses.create({ model: "codex-5", input: both, tools: [weather], stream: true });
     const seen: string[] = [];
     let final: OpenAI.Responses.Response | null = null;
     for await (const event of stream) {
@@ -167,7 +155,7 @@ describe("function calls (openai SDK)", () => {
     expect(new Set(calls.map((c) => c.call_id)).size).toBe(2);
     expect(new Set(calls.map((c) => c.id)).size).toBe(2);
 
-    const next = await client.responses.create({
+    const next = await live.client.responses.create({
       model: "codex-5", tools: [weather], stream: true,
       input: [{ role: "user", content: both }, ...calls, ...calls.map((c) => ({ type: "function_call_output" as const, call_id: c.call_id, output: `ok ${c.call_id}` }))],
     });
@@ -185,7 +173,7 @@ describe("function calls (openai SDK)", () => {
 describe("function calls: parallel_tool_calls", () => {
   test("false: only the first call of the step comes back, with the step's usage", async () => {
     const two = '[[call:get_weather]] [[args:{"city":"Paris"}]] [[call:get_weather]] [[args:{"city":"Oslo"}]]';
-    const body = await (await proxy.post("/v1/responses", { model: "codex-5", input: two, tools: [weather], parallel_tool_calls: false })).json();
+    const body = await (await live.proxy.post("/v1/responses", { model: "codex-5", input: two, tools: [weather], parallel_tool_calls: false })).json();
     expect(body.parallel_tool_calls).toBe(false);
     expect(body.output.map((i: any) => [i.type, JSON.parse(i.arguments).city])).toEqual([["function_call", "Paris"]]);
     expect(body.usage).toEqual(expectedUsage);
@@ -194,7 +182,7 @@ describe("function calls: parallel_tool_calls", () => {
 
 describe("streamed responses", () => {
   test("event order and sequence_number, event by event, for a text answer", async () => {
-    const events = await streamEvents(await proxy.post("/v1/responses", { model: "codex-5", input: "hi [[chunks:3]]", stream: true }));
+    const events = await streamEvents(await live.proxy.post("/v1/responses", { model: "codex-5", input: "hi [[chunks:3]]", stream: true }));
     expect(shape(events)).toEqual([
       "response.created", "response.in_progress",
       "response.output_item.added", "response.content_part.added", "response.output_text.delta",
@@ -221,7 +209,7 @@ describe("streamed responses", () => {
   });
 
   test("event order for reasoning followed by text", async () => {
-    const events = await streamEvents(await proxy.post("/v1/responses", {
+    const events = await streamEvents(await live.proxy.post("/v1/responses", {
       model: "codex-5", input: "[[scenario:reasoning]] go", stream: true, reasoning: { summary: "auto" },
     }));
     expect(shape(events)).toEqual([
@@ -238,7 +226,7 @@ describe("streamed responses", () => {
   });
 
   test("event order for a function call", async () => {
-    const events = await streamEvents(await proxy.post("/v1/responses", {
+    const events = await streamEvents(await live.proxy.post("/v1/responses", {
       model: "codex-5", input: '[[call:get_weather]] [[args:{"city":"Rome"}]]', tools: [weather], stream: true,
     }));
     expect(events.map((e) => e.type)).toEqual([
@@ -255,7 +243,7 @@ describe("streamed responses", () => {
   });
 
   test("the openai SDK's responses.stream() helper accumulates the final response", async () => {
-    const stream = client.responses.stream({ model: "codex-5", input: "hello" });
+    const stream = live.client.responses.stream({ model: "codex-5", input: "hello" });
     let text = "";
     stream.on("response.output_text.delta", (e) => (text += e.delta));
     const final = await stream.finalResponse();
@@ -265,7 +253,7 @@ describe("streamed responses", () => {
   });
 
   test("a failure mid-stream is a typed error event then response.failed; the SDK throws APIError", async () => {
-    const events = await streamEvents(await proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:failed]] x", stream: true }));
+    const events = await streamEvents(await live.proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:failed]] x", stream: true }));
     expect(events.map((e) => e.type).slice(-2)).toEqual(["error", "response.failed"]);
     const error = events.at(-2).error;
     expect(typeof error.message).toBe("string");
@@ -275,7 +263,7 @@ describe("streamed responses", () => {
     events.forEach((event, i) => expect(event.sequence_number).toBe(i));
 
     const thrown = await (async () => {
-      const stream = await client.responses.create({ model: "codex-5", input: "[[scenario:failed]] y", stream: true });
+      const stream = await live.client.responses.create({ model: "codex-5", input: "[[scenario:failed]] y", stream: true });
       for await (const _ of stream) { /* drain */ }
     })().catch((e) => e);
     expect(thrown).toBeInstanceOf(OpenAI.APIError);
@@ -284,17 +272,17 @@ describe("streamed responses", () => {
 
   test("closing the client mid-stream interrupts the turn: the model server sees the hang-up", async () => {
     const controller = new AbortController();
-    const res = await fetch(`${proxy.url}/v1/responses`, {
-      method: "POST", headers: proxy.headers(), signal: controller.signal,
+    const res = await fetch(`${live.proxy.url}/v1/responses`, {
+      method: "POST", headers: live.proxy.headers(), signal: controller.signal,
       body: JSON.stringify({ model: "codex-5", input: "[[scenario:stall]] wait", stream: true }),
     });
     const reader = res.body!.getReader();
     let seen = "";
     while (!seen.includes("response.output_text.delta")) seen += new TextDecoder().decode((await reader.read()).value);
-    const upstream = proxy.fake.requests.at(-1)!;
+    const upstream = live.proxy.fake.requests.at(-1)!;
     controller.abort();
     await reader.cancel().catch(() => {});
     expect((await upstream.finished).aborted).toBe(true);
-    await waitFor(async () => (await proxy.post("/v1/responses", { model: "codex-5", input: "again" })).status === 200, 5_000, "next request");
+    await waitFor(async () => (await live.proxy.post("/v1/responses", { model: "codex-5", input: "again" })).status === 200, 5_000, "next request");
   });
 });

@@ -2,16 +2,12 @@
  * Regression: Elysia finds the path at the first "/" after index 11 of the URL, so a short
  * Host header (a compose service called "api" on port 80) used to misroute POSTs to 405.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { connect } from "node:net";
 import { DEFAULT_REPLY } from "../support/fake-model-server.ts";
-import { startProxy, TEST_KEY, type ProxyUnderTest } from "../support/proxy-harness.ts";
+import { proxyForFile, TEST_KEY } from "../support/proxy-harness.ts";
 
-let proxy: ProxyUnderTest;
-beforeAll(async () => {
-  proxy = await startProxy();
-});
-afterAll(() => proxy.stop());
+const live = proxyForFile();
 
 function rawPost(port: number, host: string, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -31,7 +27,7 @@ function rawPost(port: number, host: string, body: string): Promise<string> {
 test("a POST with a one-, two- or three-character Host header reaches the chat route", async () => {
   const body = JSON.stringify({ model: "codex-5", messages: [{ role: "user", content: "hi" }] });
   for (const host of ["x", "ab", "api"]) {
-    const answer = await rawPost(proxy.server.port, host, body);
+    const answer = await rawPost(live.proxy.server.port, host, body);
     expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
     expect(answer).toContain(DEFAULT_REPLY);
   }

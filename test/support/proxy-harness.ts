@@ -2,9 +2,12 @@
  * The whole path under test: fake model server ← real Codex binary ← our server, all on
  * 127.0.0.1. `startProxy` boots one of each; `stop` reaps everything it started.
  */
+import { afterAll, beforeAll, expect } from "bun:test";
+import OpenAI from "openai";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { createCodexHome, type CodexHome } from "./codex-home.ts";
 import { startFakeModelServer, type FakeModelServer } from "./fake-model-server.ts";
+import { codexPids } from "./processes.ts";
 
 export const TEST_KEY = "test-key-0123456789";
 
@@ -54,6 +57,41 @@ export async function startProxy(env: Record<string, string> = {}, options: Star
       await server.shutdown();
       await fake.close();
       home.remove();
+    },
+  };
+}
+
+export interface ProxyForFile {
+  /** Set before the file's first test. */
+  readonly proxy: ProxyUnderTest;
+  /** The official openai SDK pointed at it (no retries, so failures show as they are). */
+  readonly client: OpenAI;
+}
+
+/**
+ * One proxy for a whole test file, started before its first test; stopping it after the
+ * last must leave no Codex process behind, which every such file checks.
+ */
+export function proxyForFile(env: Record<string, string> = {}): ProxyForFile {
+  let proxy: ProxyUnderTest | undefined;
+  let client: OpenAI | undefined;
+  beforeAll(async () => {
+    proxy = await startProxy(env);
+  });
+  afterAll(async () => {
+    if (!proxy) return;
+    const home = proxy.home.path;
+    await proxy.stop();
+    expect(codexPids(home)).toEqual([]);
+  });
+  return {
+    get proxy() {
+      if (!proxy) throw new Error("the proxy starts in beforeAll: read it inside a test");
+      return proxy;
+    },
+    get client() {
+      client ??= new OpenAI({ apiKey: TEST_KEY, baseURL: `${this.proxy.url}/v1`, maxRetries: 0 });
+      return client;
     },
   };
 }
