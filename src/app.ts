@@ -100,7 +100,10 @@ export function buildApp(deps: AppDeps): ProxyApp {
   let draining = false;
   const wildcard = config.cors.origins.includes("*");
 
-  const app = new Elysia()
+  // Every body schema is open (unknown fields pass, as OpenAI clients send them), so Elysia's
+  // normalisation only copied each body once more (docs/benchmarks.md); without it, a closed
+  // schema added by mistake answers 400 instead of silently dropping fields.
+  const app = new Elysia({ normalize: false })
     .onError(({ code, error, request }) => {
       const apiError = errorFor(code, error, request, routes);
       const ctx = requestContext(request);
