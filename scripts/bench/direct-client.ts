@@ -5,6 +5,7 @@
  * this client's TTFT is what the proxy adds.
  */
 import type { Subprocess } from "bun";
+import { OPTED_OUT_NOTIFICATIONS } from "../../src/codex/worker.ts";
 import { readChunks } from "../../src/runtime/index.ts";
 import type { Sample, Shot } from "./load.ts";
 
@@ -109,10 +110,7 @@ export class DirectClient {
         clientInfo: { name: "codex_completions_api", title: "bench direct client", version: "0.0.0" },
         capabilities: {
           experimentalApi: true,
-          optOutNotificationMethods: [
-            "item/started", "thread/status/changed", "account/rateLimits/updated",
-            "thread/started", "thread/settings/updated", "remoteControl/status/changed",
-          ],
+          optOutNotificationMethods: OPTED_OUT_NOTIFICATIONS,
         },
       });
       server.notify("initialized");

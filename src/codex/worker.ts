@@ -38,7 +38,8 @@ export const workerUnresponsive = () =>
 /** Codex has no credentials: retrying cannot help until the operator logs it in. */
 const notLoggedIn = () => mapCodexError({ codexErrorInfo: "unauthorized" });
 
-const OPTED_OUT_NOTIFICATIONS = [
+/** Notifications the proxy never reads; the bench's direct client opts out of the same ones. */
+export const OPTED_OUT_NOTIFICATIONS = [
   "item/started",
   "thread/status/changed",
   "account/rateLimits/updated",
