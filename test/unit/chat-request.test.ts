@@ -1,22 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { ModelCatalog } from "../../src/config/models.ts";
 import { planChat, type ChatRequestBody } from "../../src/openai/chat-request.ts";
-import { ApiError } from "../../src/openai/errors.ts";
+import { rejectionOf, testCatalog } from "../support/planning.ts";
 
-const catalog = new ModelCatalog("prod", "gpt-5.5");
-catalog.setCodexModels([{ slug: "gpt-5.5", contextWindow: 272000 }]);
+const catalog = testCatalog();
 const plan = (body: Partial<ChatRequestBody>) =>
   planChat({ model: "codex-5", messages: [{ role: "user", content: "hi" }], ...body } as ChatRequestBody, catalog, "DEFAULT");
 
-function rejection(body: Partial<ChatRequestBody>): ApiError {
-  try {
-    plan(body);
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
+const rejection = (body: Partial<ChatRequestBody>) => rejectionOf(() => plan(body));
 
 describe("chat request → Codex turn", () => {
   test("a single user message becomes the turn input; no history; default instructions", () => {

@@ -1,26 +1,17 @@
 /** Planning tools, tool_choice, parallel_tool_calls, legacy functions, response_format, n and the reasoning summary. */
 import { describe, expect, test } from "bun:test";
-import { ModelCatalog } from "../../src/config/models.ts";
 import { planChat, type ChatPlanOptions, type ChatRequestBody } from "../../src/openai/chat-request.ts";
 import { planTools } from "../../src/openai/chat-tools.ts";
 import { ApiError } from "../../src/openai/errors.ts";
 import { isJsonObjectText, JSON_OBJECT_STEER } from "../../src/openai/response-format.ts";
+import { rejectionOf, testCatalog } from "../support/planning.ts";
 
-const catalog = new ModelCatalog("prod", "gpt-5.5");
-catalog.setCodexModels([{ slug: "gpt-5.5", contextWindow: 272000 }]);
+const catalog = testCatalog();
 const options: ChatPlanOptions = { maxChoices: 5, exposeReasoning: false, allowParallelToolCalls: false };
 const plan = (body: Record<string, unknown>, opts: Partial<ChatPlanOptions> = {}) =>
   planChat({ model: "codex-5", messages: [{ role: "user", content: "hi" }], ...body } as ChatRequestBody, catalog, "DEFAULT", { ...options, ...opts });
 
-function rejection(body: Record<string, unknown>, opts: Partial<ChatPlanOptions> = {}): ApiError {
-  try {
-    plan(body, opts);
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
+const rejection = (body: Record<string, unknown>, opts: Partial<ChatPlanOptions> = {}) => rejectionOf(() => plan(body, opts));
 
 const weather = {
   type: "function",

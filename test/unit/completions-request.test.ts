@@ -1,23 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { ModelCatalog } from "../../src/config/models.ts";
 import { planCompletions, type CompletionsRequestBody } from "../../src/openai/completions-request.ts";
-import { ApiError } from "../../src/openai/errors.ts";
+import { rejectionOf, testCatalog } from "../support/planning.ts";
 
-const catalog = new ModelCatalog("prod", "gpt-5.5");
-catalog.setCodexModels([{ slug: "gpt-5.5", contextWindow: 272000 }]);
+const catalog = testCatalog();
 const MAX = 6;
 const plan = (body: Partial<CompletionsRequestBody>) =>
   planCompletions({ model: "codex-5", prompt: "Say hi", ...body } as CompletionsRequestBody, catalog, "DEFAULT", MAX);
 
-function rejection(body: Partial<CompletionsRequestBody>): ApiError {
-  try {
-    plan(body);
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
+const rejection = (body: Partial<CompletionsRequestBody>) => rejectionOf(() => plan(body));
 
 describe("legacy completions request → Codex turns", () => {
   test("a string prompt is one turn whose user input is the prompt, under the default instructions", () => {

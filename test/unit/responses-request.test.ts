@@ -1,23 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { ModelCatalog } from "../../src/config/models.ts";
-import { ApiError } from "../../src/openai/errors.ts";
 import { JSON_OBJECT_STEER } from "../../src/openai/response-format.ts";
 import { planResponse, type ResponsesRequestBody } from "../../src/openai/responses-request.ts";
+import { rejectionOf, testCatalog } from "../support/planning.ts";
 
-const catalog = new ModelCatalog("prod", "gpt-5.5");
-catalog.setCodexModels([{ slug: "gpt-5.5", contextWindow: 272000 }]);
+const catalog = testCatalog();
 const plan = (body: Partial<ResponsesRequestBody>) =>
   planResponse({ model: "codex-5", input: "hi", ...body } as ResponsesRequestBody, catalog, "DEFAULT");
 
-function rejection(body: Partial<ResponsesRequestBody>): ApiError {
-  try {
-    plan(body);
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
+const rejection = (body: Partial<ResponsesRequestBody>) => rejectionOf(() => plan(body));
 
 const weather = { type: "function", name: "get_weather", description: "Weather by city", parameters: { type: "object", properties: { city: { type: "string" } } } };
 const time = { type: "function", name: "get_time", parameters: { type: "object", properties: {} } };
