@@ -75,7 +75,9 @@ export async function* runChoice(
         switch (event.type) {
           case "text": {
             if (!gate) {
-              text(event.delta);
+              // Codex's own event has the choice event's shape: passed on as it is, not copied per delta.
+              choice.content += event.delta;
+              out.push(event);
               break;
             }
             const step = gate.push(event.delta);
@@ -89,7 +91,7 @@ export async function* runChoice(
           }
           case "reasoning":
             choice.reasoning += event.delta;
-            out.push({ type: "reasoning", delta: event.delta });
+            out.push(event);
             break;
           case "tool_call": {
             if (rules.singleCall && choice.toolCalls.length > 0) {

@@ -22,12 +22,12 @@ export type ToolBlockControls = ToolBlockPolicy | null;
 
 /** Starts one turn per choice and reads them as one stream of tagged batches. */
 function startChoices(backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, toolBlocks: ToolBlockControls) {
-  const siblings = new AbortController();
   // A single choice has no siblings to stop: its turn takes the deadline's signal as it is.
-  const signal = plan.n === 1 ? deadline.signal : AbortSignal.any([deadline.signal, siblings.signal]);
+  const siblings = plan.n > 1 ? new AbortController() : null;
+  const signal = siblings ? AbortSignal.any([deadline.signal, siblings.signal]) : deadline.signal;
   const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, toolBlocks };
   const choices = Array.from({ length: plan.n }, () => runChoice(backend, plan.turn, signal, rules, () => deadline.touch()));
-  return mergeChoices(choices, (reason) => siblings.abort(reason));
+  return mergeChoices(choices, (reason) => siblings?.abort(reason));
 }
 
 function totalUsage(results: Array<ChoiceResult | undefined>): TokenUsage {

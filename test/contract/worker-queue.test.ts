@@ -1,0 +1,75 @@
+/**
+ * The pool's queue through the real path: with every worker slot taken, requests wait for a
+ * slot and get one strictly in the order they arrived, however long they waited, and a
+ * request that gives up while queued leaves its place to the next one.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { codexPids, waitFor } from "../support/processes.ts";
+import { startProxy, type ProxyUnderTest } from "../support/proxy-harness.ts";
+
+let proxy: ProxyUnderTest;
+
+beforeAll(async () => {
+  // One worker with one slot: every turn after the first queues.
+  proxy = await startProxy({ CODEX_WORKERS: "1", WORKER_MAX_CONCURRENCY: "1" });
+});
+
+afterAll(async () => {
+  const home = proxy.home.path;
+  await proxy.stop();
+  expect(codexPids(home)).toEqual([]);
+});
+
+const chat = (content: string) => ({ model: "codex-5", messages: [{ role: "user", content }] });
+
+/** The user text of each request the model received, in the order it received them. */
+function modelSawInOrder(from: number): string[] {
+  return proxy.fake.requests.slice(from).map(({ body }) => {
+    const users = (body.input as any[]).filter((item) => item.type === "message" && item.role === "user");
+    return users.at(-1).content.map((part: any) => part.text).join("");
+  });
+}
+
+/**
+ * Takes the only slot for about `ms`; resolves once the model is answering, with the
+ * request's response still to come.
+ */
+async function holdTheSlot(ms: number, seen: number): Promise<{ response: Promise<Response> }> {
+  const response = proxy.post("/v1/chat/completions", chat(`hold [[chunks:6]] [[delay:${Math.round(ms / 6)}]]`));
+  await waitFor(() => proxy.fake.requests.length > seen, 10_000, "the model to receive the held request");
+  return { response };
+}
+
+describe("worker slot queue", () => {
+  test("queued requests reach Codex in arrival order, also after waiting longer than the queue's re-check interval", async () => {
+    const seen = proxy.fake.requests.length;
+    const { response: held } = await holdTheSlot(1_200, seen);
+    const queued: Promise<Response>[] = [];
+    for (const name of ["first", "second", "third", "fourth"]) {
+      queued.push(proxy.post("/v1/chat/completions", chat(name)));
+      await Bun.sleep(60);
+    }
+    const responses = await Promise.all([held, ...queued]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(modelSawInOrder(seen).map((text) => text.split(" ")[0])).toEqual(["hold", "first", "second", "third", "fourth"]);
+  });
+
+  test("a request that hangs up while queued gives its place to the next one", async () => {
+    const seen = proxy.fake.requests.length;
+    const { response: held } = await holdTheSlot(600, seen);
+    const before = proxy.post("/v1/chat/completions", chat("before"));
+    await Bun.sleep(30);
+    const hangUp = new AbortController();
+    const gaveUp = fetch(`${proxy.url}/v1/chat/completions`, {
+      method: "POST", headers: proxy.headers(), body: JSON.stringify(chat("gave-up")), signal: hangUp.signal,
+    }).then((r) => `answered ${r.status}`, (error: Error) => error.name);
+    await Bun.sleep(30);
+    const after = proxy.post("/v1/chat/completions", chat("after"));
+    await Bun.sleep(30);
+    hangUp.abort();
+    expect(await gaveUp).toBe("AbortError");
+    const responses = await Promise.all([held, before, after]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(modelSawInOrder(seen).map((text) => text.split(" ")[0])).toEqual(["hold", "before", "after"]);
+  });
+});
