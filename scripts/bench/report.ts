@@ -21,6 +21,8 @@ export interface BenchResults {
   quick: boolean;
   workload: Workload;
   cores: number;
+  /** The Codex-free cells ran with the server and the load generator each on its own core. */
+  pinned: boolean;
   loadavgBefore: number;
   loadavgAfter: number;
   durationMs: number;
@@ -78,11 +80,17 @@ export function addedTtft(r: BenchResults, c: number): { ms: number; ratio: numb
   return { ms: median(diffs), ratio: median(ratios), min: Math.min(...diffs), max: Math.max(...diffs) };
 }
 
-function rpsRatio(r: BenchResults, mode: "json" | "stream", c: number): number | null {
-  const nul = find(r, "null-proxy", mode, c);
-  const bare = find(r, "bare", mode, c);
-  return nul && bare ? nul.summary.reqPerSec / bare.summary.reqPerSec : null;
+/** `target`'s req/s ÷ the bare route's at `c`: the median over rounds of each round's ratio, and their range. */
+function rpsRatio(r: BenchResults, target: string, mode: "json" | "stream", c: number): { median: number; min: number; max: number } | null {
+  const ratios: number[] = [];
+  for (const bare of cellsOf(r, "bare", mode, c)) {
+    const cell = find(r, target, mode, c, bare.round);
+    if (cell) ratios.push(cell.summary.reqPerSec / bare.summary.reqPerSec);
+  }
+  return ratios.length ? { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) } : null;
 }
+
+const rounds = (x: { median: number; min: number; max: number }) => (x.min === x.max ? "" : `; rounds ${pct(x.min)} … ${pct(x.max)}`);
 
 const CONCURRENCY = [1, 8, 32, 64];
 const yes = (ok: boolean) => (ok ? "yes" : "**no**");
@@ -91,8 +99,8 @@ function targets(r: BenchResults): string[] {
   const a1 = addedTtft(r, 1);
   const a32 = addedTtft(r, 32);
   const ratioRange = (mode: "json" | "stream") => {
-    const all = CONCURRENCY.map((c) => rpsRatio(r, mode, c)).filter((x): x is number => x !== null);
-    return { at32: rpsRatio(r, mode, 32), min: Math.min(...all), max: Math.max(...all) };
+    const all = CONCURRENCY.map((c) => rpsRatio(r, "null-proxy", mode, c)?.median).filter((x): x is number => x !== undefined);
+    return { at32: rpsRatio(r, "null-proxy", mode, 32), min: Math.min(...all), max: Math.max(...all) };
   };
   const json = ratioRange("json");
   const stream = ratioRange("stream");
@@ -106,10 +114,10 @@ function targets(r: BenchResults): string[] {
   }
   if (a32) lines.push(`| Proxy-added TTFT p50 over the direct client, c=32 | ${signedMs(a32.ms)} ms = ${pct(a32.ratio)} | ≤ 10 % | ${yes(a32.ratio <= 0.1)} |`);
   if (json.at32 !== null) {
-    lines.push(`| Null-backend chat (non-stream) req/s ÷ bare Elysia JSON echo, c=32 | ${pct(json.at32)} (c=1…64: ${pct(json.min)} … ${pct(json.max)}) | ≥ 50 % | ${yes(json.at32 >= 0.5)} |`);
+    lines.push(`| Null-backend chat (non-stream) req/s ÷ bare Elysia JSON echo, c=32 | ${pct(json.at32.median)}${rounds(json.at32)} (c=1…64: ${pct(json.min)} … ${pct(json.max)}) | ≥ 50 % | ${yes(json.at32.median >= 0.5)} |`);
   }
   if (stream.at32 !== null) {
-    lines.push(`| Null-backend chat (stream) req/s ÷ bare Elysia SSE, c=32 | ${pct(stream.at32)} (c=1…64: ${pct(stream.min)} … ${pct(stream.max)}) | ≥ 40 % | ${yes(stream.at32 >= 0.4)} |`);
+    lines.push(`| Null-backend chat (stream) req/s ÷ bare Elysia SSE, c=32 | ${pct(stream.at32.median)}${rounds(stream.at32)} (c=1…64: ${pct(stream.min)} … ${pct(stream.max)}) | ≥ 40 % | ${yes(stream.at32.median >= 0.4)} |`);
   }
   lines.push(`| Errors on proxy streams, up to 64 concurrent (guard at 128) | ${streamErrors} | 0 | ${yes(streamErrors === 0)} |`);
   return lines;
@@ -155,19 +163,22 @@ function cpuTable(r: BenchResults): string[] {
 
 function frameworkTable(r: BenchResults): string[] {
   const lines = [
-    "| c | bare JSON echo req/s | null chat JSON req/s | ratio | bare SSE req/s | null chat stream req/s | ratio | one delta per batch: stream req/s, ratio | null TTFT p50 / p99 | null proxy CPU/req JSON / stream / per-delta stream |",
-    "|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+    "| c | rounds | bare JSON echo req/s | null chat JSON req/s | ratio | bare SSE req/s | null chat stream req/s | ratio | one delta per batch: stream req/s, ratio | null TTFT p50 / p99 | null proxy CPU/req JSON / stream / per-delta stream |",
+    "|---:|---:|---:|---:|---|---:|---:|---|---|---|---|",
   ];
   for (const c of CONCURRENCY) {
-    const bj = find(r, "bare", "json", c);
-    const nj = find(r, "null-proxy", "json", c);
-    const bs = find(r, "bare", "stream", c);
-    const ns = find(r, "null-proxy", "stream", c);
-    const nd = find(r, "null-per-delta", "stream", c);
-    if (!bj || !nj || !bs || !ns) continue;
-    const perDelta = nd ? `${nd.summary.reqPerSec.toFixed(0)}, ${pct(nd.summary.reqPerSec / bs.summary.reqPerSec)}` : "–";
-    lines.push(`| ${c} | ${bj.summary.reqPerSec.toFixed(0)} | ${nj.summary.reqPerSec.toFixed(0)} | ${pct(nj.summary.reqPerSec / bj.summary.reqPerSec)} | ` +
-      `${bs.summary.reqPerSec.toFixed(0)} | ${ns.summary.reqPerSec.toFixed(0)} | ${pct(ns.summary.reqPerSec / bs.summary.reqPerSec)} | ${perDelta} | ` +
+    const bj = pooled(r, "bare", "json", c);
+    const nj = pooled(r, "null-proxy", "json", c);
+    const bs = pooled(r, "bare", "stream", c);
+    const ns = pooled(r, "null-proxy", "stream", c);
+    const nd = pooled(r, "null-per-delta", "stream", c);
+    const jsonRatio = rpsRatio(r, "null-proxy", "json", c);
+    const streamRatio = rpsRatio(r, "null-proxy", "stream", c);
+    const perDeltaRatio = rpsRatio(r, "null-per-delta", "stream", c);
+    if (!bj || !nj || !bs || !ns || !jsonRatio || !streamRatio) continue;
+    const perDelta = nd && perDeltaRatio ? `${nd.summary.reqPerSec.toFixed(0)}, ${pct(perDeltaRatio.median)}` : "–";
+    lines.push(`| ${c} | ${cellsOf(r, "bare", "json", c).length} | ${bj.summary.reqPerSec.toFixed(0)} | ${nj.summary.reqPerSec.toFixed(0)} | ${pct(jsonRatio.median)}${rounds(jsonRatio)} | ` +
+      `${bs.summary.reqPerSec.toFixed(0)} | ${ns.summary.reqPerSec.toFixed(0)} | ${pct(streamRatio.median)}${rounds(streamRatio)} | ${perDelta} | ` +
       `${ms(ns.summary.ttftP50)} / ${ms(ns.summary.ttftP99)} | ${ms(nj.cpuMsPerRequest.server)} / ${ms(ns.cpuMsPerRequest.server)} / ${ms(nd?.cpuMsPerRequest.server)} ms |`);
   }
   return lines;
@@ -232,6 +243,10 @@ export function renderReport(r: BenchResults): string {
     ...cpuTable(r),
     "",
     "## Proxy overhead alone: null backend vs bare Elysia",
+    "",
+    r.pinned
+      ? "Each server on core 1, the load generator on core 0 (`taskset`). Req/s and CPU: medians over the rounds; ratios: the median of each round's ratio, with their range."
+      : "Not pinned (no `taskset` here): the servers and the load generator share every core. Req/s and CPU: medians over the rounds; ratios: the median of each round's ratio.",
     "",
     ...frameworkTable(r),
     "",

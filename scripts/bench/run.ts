@@ -19,6 +19,7 @@ import { defaultCodexBin, prepareWorkspace, workerCommand, workerEnv, writeModel
 import { createCodexHome } from "../../test/support/codex-home.ts";
 import { DirectClient } from "./direct-client.ts";
 import { runLoad, summarize, type Shot } from "./load.ts";
+import { pinLoadGenerator, PINNED } from "./pinning.ts";
 import { cpuPerRequest, quiesce, sampleRss, snapshotCpu, type ProcessRoles } from "./proc-stats.ts";
 import { renderReport, type BenchResults, type Cell } from "./report.ts";
 import {
@@ -40,7 +41,9 @@ const DEFAULT_CAP = DEFAULTS.maxTurnsPerWorker;
 const codexCell = (c: number) => (QUICK ? { requests: Math.max(6, c), budgetMs: 3_000 } : { requests: Math.max(24, c * 3), budgetMs: 8_000 });
 /** Alternating direct/proxy rounds per concurrency: the spread of the proxy-added TTFT comes from them. */
 const ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 5, 8: 2, 32: 5, 64: 2 };
-const fastCell = QUICK ? { requests: 100_000, budgetMs: 600 } : { requests: 1_000_000, budgetMs: 2_000 };
+const fastCell = QUICK ? { requests: 100_000, budgetMs: 600 } : { requests: 1_000_000, budgetMs: 1_500 };
+/** Rounds of the Codex-free cells: the targets are read at c=32, so that one gets three. */
+const FRAMEWORK_ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 1, 8: 1, 32: 3, 64: 1 };
 const HARD_LIMIT_MS = 290_000;
 
 const cells: Cell[] = [];
@@ -73,7 +76,7 @@ async function main(): Promise<BenchResults> {
   const tmp = mkdtempSync(join(tmpdir(), "cca-bench-"));
   const bench: Bench = await startFake({ tmp, codexBin: defaultCodexBin(process.execPath, [ROOT]), children: [], homes: [] });
   const results: BenchResults = {
-    startedAt: new Date(started).toISOString(), quick: QUICK, workload: WORK, cores: navigator.hardwareConcurrency,
+    startedAt: new Date(started).toISOString(), quick: QUICK, workload: WORK, cores: navigator.hardwareConcurrency, pinned: PINNED,
     loadavgBefore: loadavg()[0]!, loadavgAfter: 0, durationMs: 0, defaultWorkers: WORKERS, defaultCap: DEFAULT_CAP,
     cells, coldStart: [], memory: {}, sweep: [], binary: null,
   };
@@ -112,19 +115,26 @@ async function main(): Promise<BenchResults> {
  * time (a model that pauses between deltas), which prices the per-delta path.
  */
 async function frameworkBaselines(bench: Bench): Promise<void> {
-  console.error("framework baselines (no Codex):");
+  console.error(`framework baselines (no Codex${PINNED ? "; servers on core 1, load generator on core 0" : "; not pinned: no taskset"}):`);
   const nul = await startBaseline(bench, "null", WORK);
   const perDelta = await startBaseline(bench, "null", WORK, 1);
   const bare = await startBaseline(bench, "bare", WORK);
   const n = chatShots(nul.url, WORK);
   const d = chatShots(perDelta.url, WORK);
   const b = bareShots(bare.url, WORK);
-  for (const c of CONCURRENCY) {
-    await measure("bare", "json", b.json, c, bare.roles, fastCell);
-    await measure("null-proxy", "json", n.json, c, nul.roles, fastCell);
-    await measure("bare", "stream", b.stream, c, bare.roles, fastCell);
-    await measure("null-proxy", "stream", n.stream, c, nul.roles, fastCell);
-    await measure("null-per-delta", "stream", d.stream, c, perDelta.roles, fastCell);
+  pinLoadGenerator(true);
+  try {
+    for (const c of CONCURRENCY) {
+      for (let round = 0; round < FRAMEWORK_ROUNDS[c]!; round++) {
+        await measure("bare", "json", b.json, c, bare.roles, fastCell, round);
+        await measure("null-proxy", "json", n.json, c, nul.roles, fastCell, round);
+        await measure("bare", "stream", b.stream, c, bare.roles, fastCell, round);
+        await measure("null-proxy", "stream", n.stream, c, nul.roles, fastCell, round);
+        await measure("null-per-delta", "stream", d.stream, c, perDelta.roles, fastCell, round);
+      }
+    }
+  } finally {
+    pinLoadGenerator(false);
   }
   await Promise.all([nul.child.stop(), perDelta.child.stop(), bare.child.stop()]);
 }

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createCodexHome, type CodexHome } from "../../test/support/codex-home.ts";
 import { jsonShot, sseShot, type Shot } from "./load.ts";
+import { onCore, SERVER_CORE } from "./pinning.ts";
 import { answers, freePort, spawnChild, waitUntil, type Child } from "./processes.ts";
 import { descendants, type ProcessRoles } from "./proc-stats.ts";
 
@@ -116,13 +117,16 @@ export async function startProxy(
 
 export const sourceCommand = () => [BUN, join(ROOT, "src/server.ts")];
 
-/** `batch`: how many events the null backend hands over at once (default: the whole answer). */
+/**
+ * A Codex-free baseline server, on its own core where pinning is available.
+ * `batch`: how many events the null backend hands over at once (default: the whole answer).
+ */
 export async function startBaseline(
   bench: Bench, mode: "null" | "bare", w: Workload, batch?: number,
 ): Promise<{ child: Child; url: string; roles: ProcessRoles }> {
   const port = freePort();
   const args = [mode, String(port), String(w.deltas), String(w.chars), ...(batch ? [String(batch)] : [])];
-  const child = spawnChild(`${mode} baseline`, [BUN, join(ROOT, "scripts/bench/baseline-server.ts"), ...args], {
+  const child = spawnChild(`${mode} baseline`, onCore(SERVER_CORE, [BUN, join(ROOT, "scripts/bench/baseline-server.ts"), ...args]), {
     logPath: join(bench.tmp, `${mode}.log`),
     env: {
       ...(process.env as Record<string, string>),
