@@ -14,6 +14,7 @@ import { errorFor, errorResponse, type RouteMethods } from "./http/error-respons
 import { readJsonBody } from "./http/json-body.ts";
 import { isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
 import { beginRequest, elapsedMs, finishRequest, pathOf, requestContext, type RequestListener } from "./http/request-context.ts";
+import { infoLineWriter } from "./logger.ts";
 import { ApiError, serviceUnavailable, toApiError } from "./openai/errors.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { completionsRoutes } from "./routes/completions.ts";
@@ -93,7 +94,8 @@ export function buildApp(deps: AppDeps): ProxyApp {
     streams.release(ctx);
   };
   const listeners = [settle, ...(deps.listeners ?? [])];
-  const finish = (ctx: Parameters<RequestListener>[0]["ctx"], status: number) => finishRequest(logger, listeners, ctx, status);
+  const accessLine = infoLineWriter(logger, "request");
+  const finish = (ctx: Parameters<RequestListener>[0]["ctx"], status: number) => finishRequest(logger, accessLine, listeners, ctx, status);
   const keys = new KeyRing(config.apiKeys);
   // With PROXY_ENABLE_RESPONSES=false /v1/responses is unknown: 404, not 405.
   const routes: RouteMethods = config.enableResponses ? new Map([...ROUTES, ["/v1/responses", ["POST", "HEAD", "OPTIONS"]]]) : ROUTES;

@@ -19,6 +19,32 @@ export function createLogger(level: string, destination: pino.DestinationStream 
   );
 }
 
+/** Writes one record: `logger.info(fields, msg)`, as far as the output goes. */
+export type LineWriter = (fields: Record<string, unknown>) => void;
+
+/**
+ * A writer for a record written on every request (the access line): the same line
+ * `logger.info(fields, msg)` writes, put together from the logger's own level prefix, time
+ * function, bindings and line end, with the fields serialised by one `JSON.stringify`.
+ * Through pino's per-key serialiser that one line cost about 10 µs of a 60 µs request under
+ * load, and written this way nothing measurable (docs/benchmarks.md). Only for records of
+ * strings, finite numbers, booleans and null under keys the logger neither redacts nor
+ * serialises (test/unit/log-output.test.ts holds the two outputs equal).
+ */
+export function infoLineWriter(logger: Logger, msg: string): LineWriter {
+  const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym, messageKeySym } = pino.symbols;
+  const internals = logger as unknown as Record<symbol, any>;
+  const prefix: string = internals[lsCacheSym][logger.levels.values.info!];
+  const time: () => string = internals[timeSym];
+  const end = `,${JSON.stringify(internals[messageKeySym])}:${JSON.stringify(msg)}${internals[endSym]}`;
+  return (fields) => {
+    if (!logger.isLevelEnabled("info")) return;
+    const json = JSON.stringify(fields);
+    const props = json.length > 2 ? `,${json.slice(1, -1)}` : "";
+    internals[streamSym].write(`${prefix}${time()}${internals[chindingsSym]}${props}${end}`);
+  };
+}
+
 /** Waiting lines are handed over at once when they reach this length (sonic-boom's own write size). */
 const BATCH_CHARS = 16 * 1024;
 

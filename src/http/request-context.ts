@@ -5,6 +5,7 @@
  * RequestListener (usage log, metrics) is told.
  */
 import type { Logger } from "pino";
+import type { LineWriter } from "../logger.ts";
 import type { TokenUsage } from "../codex/types.ts";
 
 export interface RequestContext {
@@ -78,8 +79,10 @@ export function requestContext(request: Request): RequestContext | undefined {
 
 export const elapsedMs = (ctx: RequestContext) => Math.round((performance.now() - ctx.startedAt) * 10) / 10;
 
-/** Ends the request exactly once: one access-log line, then the listeners. */
-export function finishRequest(logger: Logger, listeners: readonly RequestListener[], ctx: RequestContext, status: number): void {
+/** Ends the request exactly once: one access-log line (`accessLine`), then the listeners. */
+export function finishRequest(
+  logger: Logger, accessLine: LineWriter, listeners: readonly RequestListener[], ctx: RequestContext, status: number,
+): void {
   if (ctx.finished) return;
   ctx.finished = true;
   const durationMs = elapsedMs(ctx);
@@ -92,7 +95,7 @@ export function finishRequest(logger: Logger, listeners: readonly RequestListene
     line.ttfb_ms = ctx.ttfbMs;
   }
   if (ctx.errorCode) line.error_code = ctx.errorCode;
-  logger.info(line, "request");
+  accessLine(line);
   for (const listener of listeners) {
     try {
       listener({ ctx, status, durationMs });

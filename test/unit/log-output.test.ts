@@ -1,12 +1,14 @@
 /**
  * The log destination holds the lines logged while a write is under way and hands them over
- * together; none is lost or reordered, and `flushed()` waits until all are written.
+ * together; none is lost or reordered, and `flushed()` waits until all are written. The
+ * access line's writer writes exactly what pino writes.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, LogOutput } from "../../src/logger.ts";
+import pino from "pino";
+import { createLogger, infoLineWriter, LogOutput } from "../../src/logger.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cca-log-output-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,4 +46,45 @@ test("flushSync writes what is pending at once (the exit path)", () => {
   out.flushSync();
   expect(lines().map((line) => line.msg)).toEqual(["last words"]);
   closeSync(fd);
+});
+
+describe("infoLineWriter", () => {
+  /** Lines as written, with the time (the only field that may differ between two calls) masked. */
+  function capture(level: string, make = (dest: { write(line: string): void }) => createLogger(level, dest)) {
+    const lines: string[] = [];
+    const logger = make({ write: (line: string) => lines.push(line.replace(/"time":("[^"]*"|\d+)/, '"time":0')) });
+    return { logger, lines };
+  }
+  const access = {
+    req_id: "req_0123", method: "POST", route: "/v1/chat/completions", status: 200, duration_ms: 12.5, key_id: "k_ab",
+    model: "gpt-5.5", stream: true, ttfb_ms: null, error_code: 'quote " backslash \\ newline \n unicode é 😀',
+  };
+
+  test("writes byte for byte the line logger.info(fields, msg) writes", () => {
+    for (const fields of [access, { status: 404 }, {}]) {
+      const { logger, lines } = capture("info");
+      logger.info(fields, "request");
+      infoLineWriter(logger, "request")(fields);
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toBe(lines[0]!);
+      expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, service: "codex-completions-api", msg: "request", ...fields });
+    }
+  });
+
+  test("follows the logger's own bindings and time format (a plain pino logger too)", () => {
+    const { logger, lines } = capture("info", (dest) => pino({ level: "info", base: { pid: 1, hostname: "h" } }, dest));
+    logger.info(access, "request");
+    infoLineWriter(logger, "request")(access);
+    expect(lines[1]).toBe(lines[0]!);
+  });
+
+  test("writes nothing when the logger's level is above info, also after a level change", () => {
+    const { logger, lines } = capture("warn");
+    const write = infoLineWriter(logger, "request");
+    write(access);
+    expect(lines).toEqual([]);
+    logger.level = "info";
+    write(access);
+    expect(lines).toHaveLength(1);
+  });
 });
