@@ -9,6 +9,7 @@ import { emptyChoice, type ChoiceResult, type ToolCall } from "../openai/chat-co
 import { ApiError } from "../openai/errors.ts";
 import { isJsonObjectText } from "../openai/response-format.ts";
 import { ToolBlockGate, type ToolBlockPolicy } from "../openai/tool-block-gate.ts";
+import { raceSteps } from "./race-steps.ts";
 
 export type ChoiceEvent =
   | { type: "text"; delta: string }
@@ -143,8 +144,6 @@ export async function* runChoice(
 /** What one choice produced in one step, tagged with the choice's index. */
 export type TaggedBatch = { index: number; events: ChoiceEvent[] };
 
-type Step = { index: number; result: IteratorResult<ChoiceEvent[]> } | { index: number; error: unknown };
-
 const endsChoice = (events: ChoiceEvent[]) => events[events.length - 1]?.type === "done";
 
 /**
@@ -205,36 +204,19 @@ function oneChoice(choice: AsyncGenerator<ChoiceEvent[]>): AsyncIterableIterator
 async function* raceChoices(
   choices: AsyncGenerator<ChoiceEvent[]>[], stopAll: (reason: unknown) => void,
 ): AsyncGenerator<TaggedBatch> {
-  const pending = new Map<number, Promise<Step>>();
-  const arm = (index: number) =>
-    pending.set(index, choices[index]!.next().then((result) => ({ index, result }), (error) => ({ index, error })));
-  choices.forEach((_, index) => arm(index));
-  let failure: unknown = new TurnCut("the response was abandoned");
-  try {
-    while (pending.size > 0) {
-      const step = await Promise.race(pending.values());
-      if ("error" in step) {
-        pending.delete(step.index);
-        failure = step.error;
-        throw step.error;
-      }
-      if (step.result.done) {
-        pending.delete(step.index);
-        continue;
-      }
-      const events = step.result.value;
-      if (endsChoice(events)) {
-        pending.delete(step.index);
-        void choices[step.index]!.next().catch(() => {});
-      } else {
-        arm(step.index);
-      }
-      yield { index: step.index, events };
-    }
-  } finally {
-    if (pending.size > 0) {
-      stopAll(failure);
-      await Promise.allSettled(pending.values());
-    }
+  const steps = raceSteps({
+    firsts: choices.map((choice) => choice.next()),
+    next: (index) => choices[index]!.next(),
+    // After its `done` a choice is not read again here: it finishes (and frees its turn) below.
+    more: (_, events) => !endsChoice(events),
+    async abandon(reason, pending) {
+      stopAll(reason ?? new TurnCut("the response was abandoned"));
+      await Promise.allSettled(pending);
+    },
+  });
+  for await (const { index, result } of steps) {
+    if (result.done) continue;
+    if (endsChoice(result.value)) void choices[index]!.next().catch(() => {});
+    yield { index, events: result.value };
   }
 }

@@ -3,6 +3,7 @@
  * reading several concurrent turns (n > 1, prompt arrays) as one stream of events.
  */
 import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
+import { raceSteps } from "./race-steps.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 
 export interface StartedTurn {
@@ -43,26 +44,10 @@ export async function startTurns(
 
 export type MergedBatch = { index: number; events: TurnEvent[] } | { index: number; done: true };
 
-type Step = { index: number; result: IteratorResult<TurnEvent[]> } | { index: number; error: unknown };
-
 /** Batches of all turns in arrival order, each tagged with its turn's index; throws the first failure. */
 export async function* mergeTurns(started: StartedTurn[]): AsyncGenerator<MergedBatch> {
-  const settle = (index: number, next: Promise<IteratorResult<TurnEvent[]>>): Promise<Step> =>
-    next.then((result) => ({ index, result }), (error) => ({ index, error }));
-  const pending = new Map<number, Promise<Step>>();
-  started.forEach((s, index) => pending.set(index, settle(index, s.first)));
-  while (pending.size > 0) {
-    const step = await Promise.race(pending.values());
-    if ("error" in step) throw step.error;
-    const { index, result } = step;
-    if (result.done) {
-      pending.delete(index);
-      yield { index, done: true };
-      continue;
-    }
-    pending.set(index, settle(index, started[index]!.batches.next()));
-    yield { index, events: result.value };
-  }
+  const steps = raceSteps({ firsts: started.map((s) => s.first), next: (index) => started[index]!.batches.next() });
+  for await (const { index, result } of steps) yield result.done ? { index, done: true } : { index, events: result.value };
 }
 
 /** Ends every turn still running: abort first, so no `return()` waits on a pending event. */
