@@ -14,6 +14,7 @@ import { toolBlockComment, type ToolCallReport } from "../openai/output-mode.ts"
 import type { ToolBlockPolicy } from "../openai/tool-block-gate.ts";
 import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
 import { mergeChoices, runChoice, type TaggedBatch } from "./chat-choice.ts";
+import { settlesWithin } from "./race-steps.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 
 
@@ -77,14 +78,9 @@ export async function startChatStream(
 ): Promise<StartedChat> {
   const batches = startChoices(backend, plan, deadline, toolBlocks);
   const first = batches.next();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const held = await Promise.race([
-    first.then(() => "settled" as const, () => "settled" as const),
-    new Promise<"waiting">((r) => (timer = setTimeout(() => r("waiting"), holdMs))),
-  ]);
-  clearTimeout(timer);
-  if (held === "settled") await first; // rethrows a failure before the first byte
-  return { batches, first, firstReady: held === "settled" };
+  const firstReady = await settlesWithin(first, holdMs);
+  if (firstReady) await first; // rethrows a failure before the first byte
+  return { batches, first, firstReady };
 }
 
 /** A call's first delta names it; then its arguments follow in fragments (never cumulative). */

@@ -1,8 +1,23 @@
 /**
- * Reading several async iterators at once, the one primitive behind concurrent turns
- * (chat `n > 1`, prompt arrays): their steps in the order they settle, each tagged with its
- * iterator's index.
+ * Waiting on turns: for a first event within a hold, and for the steps of several
+ * concurrent turns (chat `n > 1`, prompt arrays) in the order they settle, each tagged with
+ * its turn's index.
  */
+
+/**
+ * Whether `promise` settles (either way) within `ms`: how a stream holds its first byte
+ * until Codex's first event, so that a failure before anything was produced keeps its HTTP
+ * status. Never rejects.
+ */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
 
 export type IndexedStep<T> = { index: number; result: IteratorResult<T> };
 

@@ -3,7 +3,7 @@
  * reading several concurrent turns (n > 1, prompt arrays) as one stream of events.
  */
 import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
-import { raceSteps } from "./race-steps.ts";
+import { raceSteps, settlesWithin } from "./race-steps.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 
 export interface StartedTurn {
@@ -23,16 +23,15 @@ export async function startTurns(
     return { batches, first: batches.next() };
   });
   let failure: { error: unknown } | null = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
+  // Every first event, or the first failure, whichever comes first.
+  const firsts = Promise.race([
     Promise.allSettled(started.map((s) => s.first)),
     new Promise<void>((resolve) => started.forEach((s) => s.first.catch((error) => {
       failure ??= { error };
       resolve();
     }))),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, holdMs))),
   ]);
-  clearTimeout(timer);
+  await settlesWithin(firsts, holdMs);
   if (failure) {
     const { error } = failure;
     deadline.abort(error);

@@ -1,10 +1,11 @@
 /**
- * Several concurrent turns read as one stream: steps come in the order they settle, tagged
- * with their iterator's index; the first failure ends the race, and whatever is still
- * pending when the race ends early is handed over to be ended.
+ * Waiting on turns. A stream holds its first byte until the first event settles, either
+ * way, or the hold runs out. Several concurrent turns read as one stream: steps come in the
+ * order they settle, tagged with their iterator's index; the first failure ends the race,
+ * and whatever is still pending when the race ends early is handed over to be ended.
  */
 import { describe, expect, test } from "bun:test";
-import { raceSteps, type IndexedStep } from "../../src/services/race-steps.ts";
+import { raceSteps, settlesWithin, type IndexedStep } from "../../src/services/race-steps.ts";
 
 /** An iterator whose steps resolve after the given delays; a delay of -1 fails. */
 function paced(name: string, delays: number[]) {
@@ -85,5 +86,13 @@ describe("raceSteps", () => {
       break;
     }
     expect(abandoned).toEqual([{ reason: undefined, pending: 2 }]);
+  });
+});
+
+describe("settlesWithin", () => {
+  test("true when the promise resolves or rejects within the hold, false when it is slower", async () => {
+    expect(await settlesWithin(Bun.sleep(5), 1_000)).toBe(true);
+    expect(await settlesWithin(Promise.reject(new Error("early failure")), 1_000)).toBe(true);
+    expect(await settlesWithin(Bun.sleep(1_000), 20)).toBe(false);
   });
 });
