@@ -18,7 +18,7 @@ import { loadConfig } from "../../src/config/env.ts";
 import { defaultCodexBin, prepareWorkspace, workerCommand, workerEnv, writeModelCatalog } from "../../src/codex/launch.ts";
 import { createCodexHome } from "../../test/support/codex-home.ts";
 import { DirectClient } from "./direct-client.ts";
-import { runLoad, summarize, type Shot } from "./load.ts";
+import { runLoad, summarize, type Sample, type Shot } from "./load.ts";
 import { pinLoadGenerator, PINNED } from "./pinning.ts";
 import { cpuPerRequest, quiesce, sampleRss, snapshotCpu, type ProcessRoles } from "./proc-stats.ts";
 import { renderReport, type BenchResults, type Cell } from "./report.ts";
@@ -39,6 +39,8 @@ const WORKERS = DEFAULTS.workers;
 const DEFAULT_CAP = DEFAULTS.maxTurnsPerWorker;
 /** Requests and time per cell through Codex (bounded so the whole run stays under 5 minutes). */
 const codexCell = (c: number) => (QUICK ? { requests: Math.max(6, c), budgetMs: 3_000 } : { requests: Math.max(24, c * 3), budgetMs: 8_000 });
+/** Request pairs per round at c=1 (one to the direct client, one to the proxy; see pairedRound). */
+const PAIRS = QUICK ? 6 : 40;
 /** Alternating direct/proxy rounds per concurrency: the spread of the proxy-added TTFT comes from them. */
 const ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 5, 8: 2, 32: 5, 64: 2 };
 const fastCell = QUICK ? { requests: 100_000, budgetMs: 600 } : { requests: 1_000_000, budgetMs: 1_500 };
@@ -151,6 +153,10 @@ async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
   try {
     for (const c of CONCURRENCY) {
       for (let round = 0; round < ROUNDS[c]!; round++) {
+        if (c === 1) {
+          await pairedRound(round, { shot: directShot, roles }, { shot: shots.stream, roles: proxy.roles });
+          continue;
+        }
         // Every other round the proxy goes first, so a trend in the machine's load favours neither.
         const pair = [
           () => measure("direct", "stream", directShot, c, roles, codexCell(c), round),
@@ -163,6 +169,38 @@ async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
   } finally {
     codexPids = () => [];
     await direct.stop();
+  }
+}
+
+/**
+ * One round at c=1 through Codex, request by request: each pair sends one request to the
+ * direct client and one to the proxy (which goes first alternates), so both requests of a
+ * pair meet the same machine. Cell by cell, the median at c=1 moved by up to ±6 ms while
+ * the machine drifted, more than the 2 ms the target has to resolve. The fake model server
+ * and the load generator serve both sides: their CPU is shared out per request.
+ */
+async function pairedRound(round: number, direct: { shot: Shot; roles: ProcessRoles }, proxy: { shot: Shot; roles: ProcessRoles }): Promise<void> {
+  await quiesce(codexPids);
+  const roles: ProcessRoles = { direct: direct.roles.codex!, proxyCodex: proxy.roles.codex!, proxy: proxy.roles.proxy!, fake: direct.roles.fake! };
+  const samples = { direct: [] as Sample[], proxy: [] as Sample[] };
+  const before = snapshotCpu(roles);
+  for (let i = 0; i < PAIRS; i++) {
+    const order = i % 2 ? (["proxy", "direct"] as const) : (["direct", "proxy"] as const);
+    for (const side of order) samples[side].push(await (side === "direct" ? direct.shot : proxy.shot)());
+  }
+  const spent = cpuPerRequest(before, snapshotCpu(roles), 1);
+  const shared = (role: string) => spent[role]! / (2 * PAIRS);
+  const cpu = {
+    direct: { codex: spent.direct! / PAIRS, fake: shared("fake"), loadgen: shared("loadgen") },
+    proxy: { proxy: spent.proxy! / PAIRS, codex: spent.proxyCodex! / PAIRS, fake: shared("fake"), loadgen: shared("loadgen") },
+  };
+  for (const target of ["direct", "proxy"] as const) {
+    // Each side's req/s over the time its own requests took.
+    const wallMs = samples[target].reduce((sum, s) => sum + s.totalMs, 0);
+    const summary = summarize({ samples: samples[target], wallMs });
+    cells.push({ target, mode: "stream", concurrency: 1, round, summary, cpuMsPerRequest: cpu[target] });
+    console.error(`  ${target.padEnd(12)} stream c=1   n=${String(summary.requests).padEnd(6)} ttft p50 ${summary.ttftP50.toFixed(1)} ms  total p50 ${summary.totalP50.toFixed(1)} ms  (paired)` +
+      (summary.errors ? `  ERRORS ${summary.errors} (${summary.firstError})` : ""));
   }
 }
 
