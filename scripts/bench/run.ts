@@ -154,7 +154,10 @@ async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
     for (const c of CONCURRENCY) {
       for (let round = 0; round < ROUNDS[c]!; round++) {
         if (c === 1) {
-          await pairedRound(round, { shot: directShot, roles }, { shot: shots.stream, roles: proxy.roles });
+          await pairedRound(round, [
+            { target: "direct", shot: directShot, roles: { codex: roles.codex! } },
+            { target: "proxy", shot: shots.stream, roles: { proxy: proxy.roles.proxy!, codex: proxy.roles.codex! } },
+          ], { fake: roles.fake! });
           continue;
         }
         // Every other round the proxy goes first, so a trend in the machine's load favours neither.
@@ -172,36 +175,38 @@ async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
   }
 }
 
+/** One side of a paired round: its requests and the processes that serve only it. */
+interface PairSide {
+  target: string;
+  shot: Shot;
+  roles: ProcessRoles;
+}
+
 /**
- * One round at c=1 through Codex, request by request: each pair sends one request to the
- * direct client and one to the proxy (which goes first alternates), so both requests of a
- * pair meet the same machine. Cell by cell, the median at c=1 moved by up to ±6 ms while
- * the machine drifted, more than the 2 ms the target has to resolve. The fake model server
- * and the load generator serve both sides: their CPU is shared out per request.
+ * One round at c=1 through Codex, request by request: each pair sends one request to each
+ * side (which goes first alternates), so both requests of a pair meet the same machine.
+ * Cell by cell, the median at c=1 moved by up to ±6 ms while the machine drifted, more than
+ * the 2 ms the target has to resolve. The processes in `shared` (the fake model server; the
+ * load generator always) serve both sides: their CPU is shared out per request.
  */
-async function pairedRound(round: number, direct: { shot: Shot; roles: ProcessRoles }, proxy: { shot: Shot; roles: ProcessRoles }): Promise<void> {
+async function pairedRound(round: number, sides: readonly [PairSide, PairSide], shared: ProcessRoles): Promise<void> {
   await quiesce(codexPids);
-  const roles: ProcessRoles = { direct: direct.roles.codex!, proxyCodex: proxy.roles.codex!, proxy: proxy.roles.proxy!, fake: direct.roles.fake! };
-  const samples = { direct: [] as Sample[], proxy: [] as Sample[] };
-  const before = snapshotCpu(roles);
+  const samples: Sample[][] = [[], []];
+  const before = { sides: sides.map((side) => snapshotCpu(side.roles)), shared: snapshotCpu(shared) };
   for (let i = 0; i < PAIRS; i++) {
-    const order = i % 2 ? (["proxy", "direct"] as const) : (["direct", "proxy"] as const);
-    for (const side of order) samples[side].push(await (side === "direct" ? direct.shot : proxy.shot)());
+    for (const k of i % 2 ? [1, 0] : [0, 1]) samples[k]!.push(await sides[k]!.shot());
   }
-  const spent = cpuPerRequest(before, snapshotCpu(roles), 1);
-  const shared = (role: string) => spent[role]! / (2 * PAIRS);
-  const cpu = {
-    direct: { codex: spent.direct! / PAIRS, fake: shared("fake"), loadgen: shared("loadgen") },
-    proxy: { proxy: spent.proxy! / PAIRS, codex: spent.proxyCodex! / PAIRS, fake: shared("fake"), loadgen: shared("loadgen") },
-  };
-  for (const target of ["direct", "proxy"] as const) {
+  const sharedCpu = cpuPerRequest(before.shared, snapshotCpu(shared), 2 * PAIRS);
+  sides.forEach((side, k) => {
+    const own = cpuPerRequest(before.sides[k]!, snapshotCpu(side.roles), PAIRS);
+    delete own.loadgen;
     // Each side's req/s over the time its own requests took.
-    const wallMs = samples[target].reduce((sum, s) => sum + s.totalMs, 0);
-    const summary = summarize({ samples: samples[target], wallMs });
-    cells.push({ target, mode: "stream", concurrency: 1, round, summary, cpuMsPerRequest: cpu[target] });
-    console.error(`  ${target.padEnd(12)} stream c=1   n=${String(summary.requests).padEnd(6)} ttft p50 ${summary.ttftP50.toFixed(1)} ms  total p50 ${summary.totalP50.toFixed(1)} ms  (paired)` +
+    const wallMs = samples[k]!.reduce((sum, s) => sum + s.totalMs, 0);
+    const summary = summarize({ samples: samples[k]!, wallMs });
+    cells.push({ target: side.target, mode: "stream", concurrency: 1, round, summary, cpuMsPerRequest: { ...sharedCpu, ...own } });
+    console.error(`  ${side.target.padEnd(12)} stream c=1   n=${String(summary.requests).padEnd(6)} ttft p50 ${summary.ttftP50.toFixed(1)} ms  total p50 ${summary.totalP50.toFixed(1)} ms  (paired)` +
       (summary.errors ? `  ERRORS ${summary.errors} (${summary.firstError})` : ""));
-  }
+  });
 }
 
 async function startDirect(bench: Bench): Promise<DirectClient> {
@@ -245,7 +250,12 @@ async function openStreams(bench: Bench) {
   return { proxyAt64Mb: peak.proxy!, codexAt64Mb: peak.codex!, errorsAt64: summary.errors };
 }
 
-/** The compiled binary against `bun src/server.ts`: cold start, then TTFT and throughput interleaved. */
+/**
+ * The compiled binary against `bun src/server.ts`: cold start, then TTFT and throughput, at
+ * c=1 in request pairs (single cells of 24 requests each read the binary's TTFT 25 % and its
+ * CPU 75 % above the source's in one run, which 100 pairs did not reproduce), at c=32 one
+ * cell each.
+ */
 async function compiledVsSource(bench: Bench, source: RunningProxy, results: BenchResults): Promise<BenchResults["binary"]> {
   console.error("compiled binary vs source:");
   const binary = await compiledBinary(bench.tmp);
@@ -259,10 +269,13 @@ async function compiledVsSource(bench: Bench, source: RunningProxy, results: Ben
   await warmUp(compiled);
   const shots = { source: chatShots(source.url, WORK), binary: chatShots(compiled.url, WORK) };
   codexPids = () => [...source.roles.codex!(), ...compiled.roles.codex!()];
-  for (const c of [1, 32]) {
-    await measure("source", "stream", shots.source.stream, c, source.roles, codexCell(c));
-    await measure("binary", "stream", shots.binary.stream, c, compiled.roles, codexCell(c));
-  }
+  const own = (proxy: RunningProxy): ProcessRoles => ({ proxy: proxy.roles.proxy!, codex: proxy.roles.codex! });
+  await pairedRound(0, [
+    { target: "source", shot: shots.source.stream, roles: own(source) },
+    { target: "binary", shot: shots.binary.stream, roles: own(compiled) },
+  ], { fake: source.roles.fake! });
+  await measure("source", "stream", shots.source.stream, 32, source.roles, codexCell(32));
+  await measure("binary", "stream", shots.binary.stream, 32, compiled.roles, codexCell(32));
   codexPids = () => [];
   await compiled.child.stop();
   // A second cold start of each, now that the page cache is warm for both.
