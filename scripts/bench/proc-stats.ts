@@ -1,6 +1,9 @@
 /**
  * CPU time and resident memory of processes, read from /proc (Linux): what each process of
  * a benchmark (proxy, Codex workers, fake model server, load generator) spent per request.
+ * CPU time comes from each thread's `schedstat` (nanoseconds on CPU), not from the
+ * process's utime + stime alone, which /proc shows in 10 ms ticks: at c=1 a side's 40
+ * requests spend 80–120 ms of proxy CPU, so a tick was a tenth of the figure.
  */
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -17,12 +20,54 @@ function statFields(pid: number): string[] | null {
   }
 }
 
-/** utime + stime of one process in milliseconds (0 once it is gone). */
-export function cpuMs(pid: number): number {
+/** One process's CPU so far: each live thread's time on CPU, and the process's utime + stime. */
+export interface ProcessCpu {
+  /** Nanoseconds on CPU by thread id (`/proc/<pid>/task/<tid>/schedstat`). */
+  threadsNs: Map<string, number>;
+  /** utime + stime in milliseconds, to the tick; also counts threads that have ended. */
+  ticksMs: number;
+}
+
+/** utime + stime of one process in milliseconds, to the tick (null once it is gone). */
+function ticksMs(pid: number): number | null {
   const fields = statFields(pid);
-  if (!fields) return 0;
   // After the name: state(0) ppid(1) … utime(11) stime(12).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  return fields && ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+function readProcessCpu(pid: number): ProcessCpu | null {
+  const ticks = ticksMs(pid);
+  if (ticks === null) return null;
+  const threadsNs = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        threadsNs.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]));
+      } catch {
+        // The thread ended while we listed them.
+      }
+    }
+  } catch {
+    // The process ended after its stat was read.
+  }
+  return { threadsNs, ticksMs: ticks };
+}
+
+/**
+ * CPU milliseconds a process spent between two readings: exact, from its threads, unless a
+ * thread of the first reading has ended (its time left with it); then utime + stime, to
+ * the tick. A process first seen in the second reading counts everything it has spent.
+ */
+export function spentMs(before: ProcessCpu | undefined, after: ProcessCpu): number {
+  if (!before) return after.ticksMs;
+  let ns = 0;
+  for (const [tid, was] of before.threadsNs) {
+    const now = after.threadsNs.get(tid);
+    if (now === undefined) return after.ticksMs - before.ticksMs;
+    ns += now - was;
+  }
+  for (const [tid, now] of after.threadsNs) if (!before.threadsNs.has(tid)) ns += now;
+  return ns / 1e6;
 }
 
 /** Resident set size of one process in MB (0 once it is gone). */
@@ -60,7 +105,10 @@ export type ProcessRoles = Record<string, () => number[]>;
 
 export interface CpuSnapshot {
   at: number;
-  byRole: Record<string, number>;
+  /** The load generator's own CPU, in milliseconds. */
+  loadgenMs: number;
+  /** Every process of each role, by pid. */
+  byRole: Record<string, Map<number, ProcessCpu>>;
 }
 
 /** The load generator's own CPU, read without a syscall round trip through /proc. */
@@ -70,17 +118,28 @@ const selfCpuMs = () => {
 };
 
 export function snapshotCpu(roles: ProcessRoles): CpuSnapshot {
-  const byRole: Record<string, number> = { loadgen: selfCpuMs() };
-  for (const [role, pids] of Object.entries(roles)) byRole[role] = pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
-  return { at: performance.now(), byRole };
+  const byRole: CpuSnapshot["byRole"] = {};
+  for (const [role, pids] of Object.entries(roles)) {
+    byRole[role] = new Map();
+    for (const pid of pids()) {
+      const cpu = readProcessCpu(pid);
+      if (cpu) byRole[role].set(pid, cpu);
+    }
+  }
+  return { at: performance.now(), loadgenMs: selfCpuMs(), byRole };
 }
 
-/** CPU milliseconds each role spent between two snapshots, per completed request. */
+/**
+ * CPU milliseconds each role (and the load generator, as `loadgen`) spent between two
+ * snapshots, per completed request. A process gone by the second snapshot is not counted.
+ */
 export function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const role of Object.keys(after.byRole)) {
-    const spent = after.byRole[role]! - (before.byRole[role] ?? 0);
-    out[role] = requests > 0 ? spent / requests : 0;
+  const perRequest = (spent: number) => (requests > 0 ? spent / requests : 0);
+  const out: Record<string, number> = { loadgen: perRequest(after.loadgenMs - before.loadgenMs) };
+  for (const [role, processes] of Object.entries(after.byRole)) {
+    let spent = 0;
+    for (const [pid, cpu] of processes) spent += spentMs(before.byRole[role]?.get(pid), cpu);
+    out[role] = perRequest(spent);
   }
   return out;
 }
@@ -113,10 +172,11 @@ export async function quiesce(pids: () => number[], settleMs = 1_100, maxMs = 4_
   if (!pids().length) return;
   await Bun.sleep(settleMs);
   const deadline = performance.now() + maxMs;
-  let last = pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const total = () => pids().reduce((sum, pid) => sum + (ticksMs(pid) ?? 0), 0);
+  let last = total();
   while (performance.now() < deadline) {
     await Bun.sleep(200);
-    const now = pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
+    const now = total();
     if (now - last <= 10) return;
     last = now;
   }

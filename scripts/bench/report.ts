@@ -238,7 +238,7 @@ export function renderReport(r: BenchResults): string {
     "",
     ...codexTable(r),
     "",
-    "## CPU per request (ms, utime+stime from /proc)",
+    "## CPU per request (ms on CPU, from each thread's /proc schedstat)",
     "",
     ...cpuTable(r),
     "",

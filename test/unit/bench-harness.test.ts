@@ -1,11 +1,13 @@
 /**
  * The benchmark's own instruments: the load generator must judge a stream right (content
  * counted across chunk boundaries, a missing [DONE] or an error frame is an error), the
- * percentiles must be the usual nearest-rank ones, and the fake model server must shape its
- * reply as the markers ask. Nothing here times anything.
+ * percentiles must be the usual nearest-rank ones, the CPU a process spent must come out
+ * exact where the kernel allows it, and the fake model server must shape its reply as the
+ * markers ask. Nothing here times anything.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { percentile, sseShot, summarize } from "../../scripts/bench/load.ts";
+import { cpuPerRequest, snapshotCpu, spentMs, type ProcessCpu } from "../../scripts/bench/proc-stats.ts";
 import { startFakeModelServer } from "../support/fake-model-server.ts";
 
 const frame = (content: string) => `data: ${JSON.stringify({ choices: [{ delta: { content } }] })}\n\n`;
@@ -102,5 +104,41 @@ describe("fake model server benchmark markers", () => {
     expect(await deltas("bench [[size:30]] [[chunks:3]] [[delay:40]]")).toHaveLength(3);
     expect(performance.now() - started).toBeGreaterThanOrEqual(3 * 40 - 5);
     expect((await deltas("[[reply:exact]] [[size:400]] [[chunks:1]]")).join("")).toBe("exact");
+  });
+});
+
+describe("CPU spent by a process", () => {
+  const reading = (threads: Record<string, number>, ticksMs: number): ProcessCpu => ({
+    threadsNs: new Map(Object.entries(threads).map(([tid, ms]) => [tid, ms * 1e6])),
+    ticksMs,
+  });
+
+  test("is the sum of its threads' time on CPU, to the nanosecond, new threads included", () => {
+    const before = reading({ 1: 100, 2: 40 }, 140);
+    const after = reading({ 1: 103.25, 2: 40.5, 3: 0.125 }, 140);
+    expect(spentMs(before, after)).toBeCloseTo(3.875, 9);
+  });
+
+  test("falls back to utime + stime when a thread ended in between, taking its time with it", () => {
+    expect(spentMs(reading({ 1: 100, 2: 40 }, 140), reading({ 1: 120 }, 170))).toBe(30);
+  });
+
+  test("counts everything for a process first seen in the second reading", () => {
+    expect(spentMs(undefined, reading({ 1: 12.5 }, 10))).toBe(10);
+  });
+
+  test("agrees with the kernel's own account of this process, within one tick", () => {
+    const roles = { self: () => [process.pid] };
+    const before = snapshotCpu(roles);
+    const usage = process.cpuUsage();
+    const until = performance.now() + 60;
+    let spin = 0;
+    while (performance.now() < until) spin++;
+    const own = process.cpuUsage(usage);
+    const after = snapshotCpu(roles);
+    expect(spin).toBeGreaterThan(0);
+    const spent = cpuPerRequest(before, after, 1);
+    expect(Math.abs(spent.self! - (own.user + own.system) / 1000)).toBeLessThan(10);
+    expect(spent.loadgen).toBeGreaterThan(0);
   });
 });
