@@ -32,7 +32,7 @@ export interface BenchResults {
   coldStart: Array<{ target: "source" | "binary"; listenMs: number; firstServedMs: number }>;
   memory: { proxyIdleMb?: number; codexIdleMb?: number; proxyAt64Mb?: number; codexAt64Mb?: number; errorsAt64?: number };
   sweep: Array<{ workers: number; cap: number; cell: Cell; codexRssMb: number }>;
-  binary: { path: string; built: boolean; buildMs: number; proxyIdleMb: number } | { skipped: string } | null;
+  binary: { path: string; built: boolean; buildMs: number; proxyIdleMb: number; sourceIdleMb: number } | { skipped: string } | null;
 }
 
 const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -202,7 +202,7 @@ function binaryTable(r: BenchResults): string[] {
   }
   row("cold start: spawn → listening (ms, median)", cold("source", "listenMs"), cold("binary", "listenMs"));
   row("cold start: spawn → first chat completion served (ms, median)", cold("source", "firstServedMs"), cold("binary", "firstServedMs"));
-  row("proxy RSS idle, without Codex (MB)", r.memory.proxyIdleMb, r.binary.proxyIdleMb);
+  row("proxy RSS idle, without Codex (MB)", r.binary.sourceIdleMb, r.binary.proxyIdleMb);
   return lines;
 }
 

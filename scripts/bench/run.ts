@@ -88,16 +88,16 @@ async function main(): Promise<BenchResults> {
   }, HARD_LIMIT_MS);
   try {
     if (phase("framework")) await frameworkBaselines(bench);
-    if (phase("codex") || phase("binary")) {
+    if (phase("codex")) {
       const source = await startProxy(bench, "proxy (source)", sourceCommand(), {}, WORK);
       results.coldStart.push({ target: "source", listenMs: source.listenMs, firstServedMs: source.firstServedMs });
       const idle = rssNow(source.roles);
       results.memory = { proxyIdleMb: idle.proxy, codexIdleMb: idle.codex };
       await warmUp(source);
-      if (phase("codex")) await codexPath(bench, source);
-      if (phase("binary")) results.binary = await compiledVsSource(bench, source, results);
+      await codexPath(bench, source);
       await source.child.stop();
     }
+    if (phase("binary")) results.binary = await compiledVsSource(bench, results);
     if (phase("open64")) results.memory = { ...results.memory, ...(await openStreams(bench)) };
     if (phase("sweep")) results.sweep = await poolSweep(bench);
   } finally {
@@ -251,22 +251,27 @@ async function openStreams(bench: Bench) {
 }
 
 /**
- * The compiled binary against `bun src/server.ts`: cold start, then TTFT and throughput, at
- * c=1 in request pairs (single cells of 24 requests each read the binary's TTFT 25 % and its
- * CPU 75 % above the source's in one run, which 100 pairs did not reproduce), at c=32 one
+ * The compiled binary against `bun src/server.ts`, both started for this comparison and
+ * warmed alike: a proxy that has served the whole Codex phase has a warmer JIT, and the
+ * binary, fresh beside it, had read up to a third more CPU per request. Cold start, then TTFT
+ * and throughput: at c=1 in request pairs (single cells of 24 requests had read the binary's
+ * TTFT 25 % above the source's in one run, which 100 pairs did not reproduce), at c=32 one
  * cell each.
  */
-async function compiledVsSource(bench: Bench, source: RunningProxy, results: BenchResults): Promise<BenchResults["binary"]> {
+async function compiledVsSource(bench: Bench, results: BenchResults): Promise<BenchResults["binary"]> {
   console.error("compiled binary vs source:");
   const binary = await compiledBinary(bench.tmp);
   if ("error" in binary) {
     console.error(`  skipped: ${binary.error}`);
     return { skipped: binary.error };
   }
-  const compiled = await startProxy(bench, "proxy (binary)", [binary.path], {}, WORK);
-  results.coldStart.push({ target: "binary", listenMs: compiled.listenMs, firstServedMs: compiled.firstServedMs });
-  const idle = rssNow(compiled.roles).proxy!;
-  await warmUp(compiled);
+  const started = { source: await startProxy(bench, "proxy (source)", sourceCommand(), {}, WORK), binary: await startProxy(bench, "proxy (binary)", [binary.path], {}, WORK) };
+  const idleMb = { source: rssNow(started.source.roles).proxy!, binary: rssNow(started.binary.roles).proxy! };
+  for (const target of ["source", "binary"] as const) {
+    results.coldStart.push({ target, listenMs: started[target].listenMs, firstServedMs: started[target].firstServedMs });
+    await warmUp(started[target]);
+  }
+  const { source, binary: compiled } = started;
   const shots = { source: chatShots(source.url, WORK), binary: chatShots(compiled.url, WORK) };
   codexPids = () => [...source.roles.codex!(), ...compiled.roles.codex!()];
   const own = (proxy: RunningProxy): ProcessRoles => ({ proxy: proxy.roles.proxy!, codex: proxy.roles.codex! });
@@ -277,14 +282,14 @@ async function compiledVsSource(bench: Bench, source: RunningProxy, results: Ben
   await measure("source", "stream", shots.source.stream, 32, source.roles, codexCell(32));
   await measure("binary", "stream", shots.binary.stream, 32, compiled.roles, codexCell(32));
   codexPids = () => [];
-  await compiled.child.stop();
+  await Promise.all([source.child.stop(), compiled.child.stop()]);
   // A second cold start of each, now that the page cache is warm for both.
   for (const [target, cmd] of [["source", sourceCommand()], ["binary", [binary.path]]] as const) {
     const again = await startProxy(bench, `proxy (${target})`, [...cmd], {}, WORK);
     results.coldStart.push({ target, listenMs: again.listenMs, firstServedMs: again.firstServedMs });
     await again.child.stop();
   }
-  return { path: binary.path, built: binary.built, buildMs: binary.buildMs, proxyIdleMb: idle };
+  return { path: binary.path, built: binary.built, buildMs: binary.buildMs, proxyIdleMb: idleMb.binary, sourceIdleMb: idleMb.source };
 }
 
 /**
