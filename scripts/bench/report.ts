@@ -194,8 +194,8 @@ function binaryTable(r: BenchResults): string[] {
   const row = (label: string, s: number | undefined, b: number | undefined, fmt = ms) =>
     lines.push(`| ${label} | ${fmt(s)} | ${fmt(b)} | ${s && b ? pct(b / s) : "–"} |`);
   for (const c of [1, 32]) {
-    const s = find(r, "source", "stream", c);
-    const b = find(r, "binary", "stream", c);
+    const s = pooled(r, "source", "stream", c);
+    const b = pooled(r, "binary", "stream", c);
     row(`TTFT p50, c=${c} (ms)`, s?.summary.ttftP50, b?.summary.ttftP50);
     row(`stream req/s, c=${c}`, s?.summary.reqPerSec, b?.summary.reqPerSec, (x) => (x === undefined ? "–" : x.toFixed(1)));
     row(`proxy CPU per request, c=${c} (ms)`, s?.cpuMsPerRequest.proxy, b?.cpuMsPerRequest.proxy);
