@@ -2,12 +2,13 @@
  * The benchmark's own instruments: the load generator must judge a stream right (content
  * counted across chunk boundaries, a missing [DONE] or an error frame is an error), the
  * percentiles must be the usual nearest-rank ones, the CPU a process spent must come out
- * exact where the kernel allows it, and the fake model server must shape its reply as the
+ * exact where the kernel allows it, the interval for a median over rounds must be stable, and the fake model server must shape its reply as the
  * markers ask. Nothing here times anything.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { percentile, sseShot, summarize } from "../../scripts/bench/load.ts";
 import { cpuPerRequest, snapshotCpu, spentMs, type ProcessCpu } from "../../scripts/bench/proc-stats.ts";
+import { medianInterval } from "../../scripts/bench/report.ts";
 import { startFakeModelServer } from "../support/fake-model-server.ts";
 
 const frame = (content: string) => `data: ${JSON.stringify({ choices: [{ delta: { content } }] })}\n\n`;
@@ -140,5 +141,26 @@ describe("CPU spent by a process", () => {
     const spent = cpuPerRequest(before, after, 1);
     expect(Math.abs(spent.self! - (own.user + own.system) / 1000)).toBeLessThan(10);
     expect(spent.loadgen).toBeGreaterThan(0);
+  });
+});
+
+describe("interval for the median over rounds", () => {
+  const rounds = [-0.23, -0.18, -0.04, -0.02, -0.02, 0, 0, 0.01, 0.01, 0.05, 0.07, 0.07, 0.09, 0.09, 0.12, 0.13, 0.14, 0.19, 0.26, 0.29];
+
+  test("lies around the median, inside the range, narrower than it", () => {
+    const [low, high] = medianInterval(rounds);
+    const median = (rounds[9]! + rounds[10]!) / 2;
+    expect(low).toBeLessThanOrEqual(median);
+    expect(high).toBeGreaterThanOrEqual(median);
+    expect(low).toBeGreaterThan(Math.min(...rounds));
+    expect(high).toBeLessThan(Math.max(...rounds));
+  });
+
+  test("is the same on every rendering of a report", () => {
+    expect(medianInterval(rounds)).toEqual(medianInterval([...rounds]));
+  });
+
+  test("collapses to the value when every round agrees", () => {
+    expect(medianInterval([0.04, 0.04, 0.04])).toEqual([0.04, 0.04]);
   });
 });
