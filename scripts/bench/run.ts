@@ -170,12 +170,9 @@ async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
           ], { fake: roles.fake! });
           continue;
         }
-        // Every other round the proxy goes first, so a trend in the machine's load favours neither.
-        const pair = [
+        await inTurn(round,
           () => measure("direct", "stream", directShot, c, roles, codexCell(c), round),
-          () => measure("proxy", "stream", shots.stream, c, proxy.roles, codexCell(c), round),
-        ];
-        for (const run of round % 2 ? pair.reverse() : pair) await run();
+          () => measure("proxy", "stream", shots.stream, c, proxy.roles, codexCell(c), round));
       }
       await measure("proxy", "json", shots.json, c, proxy.roles, codexCell(c));
     }
@@ -183,6 +180,11 @@ async function codexPath(bench: Bench, proxy: RunningProxy): Promise<void> {
     codexPids = () => [];
     await direct.stop();
   }
+}
+
+/** Runs `a` then `b`, or `b` then `a` in odd rounds, so a trend in the machine's load favours neither. */
+async function inTurn(round: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<void> {
+  for (const run of round % 2 ? [b, a] : [a, b]) await run();
 }
 
 /** One side of a paired round: its requests and the processes that serve only it. */
@@ -290,11 +292,9 @@ async function compiledVsSource(bench: Bench, results: BenchResults): Promise<Be
     { target: "binary", shot: shots.binary.stream, roles: own(compiled) },
   ], { fake: source.roles.fake! });
   for (let round = 0; round < BINARY_ROUNDS_AT_32; round++) {
-    const pair = [
+    await inTurn(round,
       () => measure("source", "stream", shots.source.stream, 32, source.roles, codexCell(32), round),
-      () => measure("binary", "stream", shots.binary.stream, 32, compiled.roles, codexCell(32), round),
-    ];
-    for (const run of round % 2 ? pair.reverse() : pair) await run();
+      () => measure("binary", "stream", shots.binary.stream, 32, compiled.roles, codexCell(32), round));
   }
   codexPids = () => [];
   await Promise.all([source.child.stop(), compiled.child.stop()]);
