@@ -51,7 +51,7 @@ const ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 
 const LONG = ROUNDS[32] !== 5 && !QUICK;
 /** A Codex-free cell: 1.5 s at c=32, where the targets are read, 1 s elsewhere. */
 const fastCell = (c: number) => (QUICK ? { requests: 100_000, budgetMs: 600 } : { requests: 1_000_000, budgetMs: c === 32 ? 1_500 : 1_000 });
-/** Alternating source/binary cells at c=32 (one each read the binary 84–121 % of the source's TTFT). */
+/** Source/binary cells at c=32, each, alternating which goes first (one each read 84–121 % between runs). */
 const BINARY_ROUNDS_AT_32 = QUICK ? 1 : 2;
 /** Rounds of the Codex-free cells: the targets are read at c=32, so that one gets three. */
 const FRAMEWORK_ROUNDS: Record<number, number> = QUICK ? { 1: 1, 8: 1, 32: 1, 64: 1 } : { 1: 1, 8: 1, 32: 3, 64: 1 };
@@ -263,12 +263,10 @@ async function openStreams(bench: Bench) {
 }
 
 /**
- * The compiled binary against `bun src/server.ts`, both started for this comparison and
- * warmed alike: a proxy that has served the whole Codex phase has a warmer JIT, and the
- * binary, fresh beside it, had read up to a third more CPU per request. Cold start, then TTFT
- * and throughput: at c=1 in request pairs (single cells of 24 requests had read the binary's
- * TTFT 25 % above the source's in one run, which 100 pairs did not reproduce), at c=32 in
- * cells that alternate which goes first.
+ * The compiled binary against `bun src/server.ts`: cold start, then TTFT and throughput, at
+ * c=1 in request pairs and at c=32 in cells that alternate which goes first. Both proxies are
+ * started here and warmed alike: against the proxy of the Codex phase, whose JIT was warm
+ * from thousands of requests, the fresh binary had read up to a third more CPU per request.
  */
 async function compiledVsSource(bench: Bench, results: BenchResults): Promise<BenchResults["binary"]> {
   console.error("compiled binary vs source:");
@@ -340,7 +338,7 @@ const results = await main();
 const out = join(ROOT, "bench", "results");
 mkdirSync(out, { recursive: true });
 const markdown = renderReport(results);
-// Only a full run replaces the committed table; a --quick or --only run keeps its JSON aside.
+// Only a full run replaces the committed table; a --quick, --only or --rounds32 run keeps its JSON aside.
 const name = QUICK || ONLY || LONG ? "partial" : "latest";
 writeFileSync(join(out, `${name}.json`), JSON.stringify(results, null, 2) + "\n");
 if (name === "latest") writeFileSync(join(out, "latest.md"), markdown);
