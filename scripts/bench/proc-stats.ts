@@ -104,7 +104,6 @@ export function descendants(root: number): number[] {
 export type ProcessRoles = Record<string, () => number[]>;
 
 export interface CpuSnapshot {
-  at: number;
   /** The load generator's own CPU, in milliseconds. */
   loadgenMs: number;
   /** Every process of each role, by pid. */
@@ -126,7 +125,7 @@ export function snapshotCpu(roles: ProcessRoles): CpuSnapshot {
       if (cpu) byRole[role].set(pid, cpu);
     }
   }
-  return { at: performance.now(), loadgenMs: selfCpuMs(), byRole };
+  return { loadgenMs: selfCpuMs(), byRole };
 }
 
 /**

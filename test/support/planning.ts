@@ -1,4 +1,4 @@
-/** What the request-planning unit tests share: a catalogue serving gpt-5.5, and the error a plan is refused with. */
+/** What the request-planning unit tests share: a catalogue serving gpt-5.5, and the error a call is refused with (also the guard's tests). */
 import { ModelCatalog } from "../../src/config/models.ts";
 import { ApiError } from "../../src/openai/errors.ts";
 
@@ -8,7 +8,7 @@ export function testCatalog(): ModelCatalog {
   return catalog;
 }
 
-/** The ApiError `plan()` throws; fails the test if it plans instead or throws anything else. */
+/** The ApiError `plan()` throws; fails the test if it returns instead or throws anything else. */
 export function rejectionOf(plan: () => unknown): ApiError {
   try {
     plan();

@@ -5,20 +5,11 @@ import { ConcurrencyGuard } from "../../src/http/concurrency-guard.ts";
 import { ApiError } from "../../src/openai/errors.ts";
 import { HoldingBackend } from "../support/holding-backend.ts";
 import { chat, opsApp } from "../support/ops-app.ts";
+import { rejectionOf } from "../support/planning.ts";
 import { waitFor } from "../support/processes.ts";
 
 const silent = pino({ level: "silent" });
 const owner = (id: string) => ({ id });
-
-function refusal(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("ConcurrencyGuard", () => {
   test("takes slots up to the limit, then refuses with 429 concurrency_exceeded", () => {
@@ -26,7 +17,7 @@ describe("ConcurrencyGuard", () => {
     const guard = new ConcurrencyGuard({ limit: 2, logger: silent, exposeHeaders: false, onReject: () => rejected++ });
     guard.acquire(owner("a"), () => {});
     guard.acquire(owner("b"), () => {});
-    const error = refusal(() => guard.acquire(owner("c"), () => {}));
+    const error = rejectionOf(() => guard.acquire(owner("c"), () => {}));
     expect(error.status).toBe(429);
     expect(error.toJSON().error).toMatchObject({ type: "rate_limit_error", code: "concurrency_exceeded" });
     expect(error.headers["retry-after"]).toBe("1");
@@ -59,7 +50,7 @@ describe("ConcurrencyGuard", () => {
     expect(hidden.acquire(owner("a"), () => {})).toEqual({});
     const shown = new ConcurrencyGuard({ limit: 1, logger: silent, exposeHeaders: true });
     expect(shown.acquire(owner("a"), () => {})).toEqual({ "x-conc-before": "0", "x-conc-after": "1", "x-conc-limit": "1" });
-    expect(refusal(() => shown.acquire(owner("b"), () => {})).headers).toMatchObject({ "x-conc-before": "1", "x-conc-after": "1", "x-conc-limit": "1" });
+    expect(rejectionOf(() => shown.acquire(owner("b"), () => {})).headers).toMatchObject({ "x-conc-before": "1", "x-conc-after": "1", "x-conc-limit": "1" });
   });
 
   test("endAll ends every open stream with a fresh reason", () => {
