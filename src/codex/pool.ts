@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { CodexModelInfo } from "../config/models.ts";
 import { ApiError } from "../openai/errors.ts";
 import { codexUnavailable, type LaunchStage } from "./start-failure.ts";
-import { WakeQueue } from "./wake-queue.ts";
+import { WaitLine } from "./wait-line.ts";
 import { CodexWorker, type WorkerOptions } from "./worker.ts";
 import type { BackendHealth, CodexBackend, TurnEvent, TurnRequest } from "./types.ts";
 
@@ -45,8 +45,8 @@ export class CodexWorkerPool implements CodexBackend {
   #workers: (CodexWorker | null)[];
   /** Every process started and not yet reaped, including ones still handshaking. */
   #live = new Set<CodexWorker>();
-  /** Turns queued for a slot; each finished turn wakes the oldest (docs/benchmarks.md, "Pool size"). */
-  readonly #waiters = new WakeQueue();
+  /** Turns queued for a slot, oldest first; each finished turn wakes the front (docs/benchmarks.md, "Pool size"). */
+  readonly #line = new WaitLine();
   #readyWaiters: Array<() => void> = [];
   #restarts = 0;
   /** Per slot: why its last launch failed (null once a worker started there). */
@@ -128,31 +128,44 @@ export class CodexWorkerPool implements CodexBackend {
   }
 
   #wake(): void {
-    this.#waiters.wakeOne();
+    this.#line.wakeFirst();
   }
 
-  async #acquire(signal: AbortSignal): Promise<CodexWorker> {
+  /** The turn on the least busy worker with a free slot; creating it takes the slot. */
+  #turnOnFreeSlot(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> | null {
+    return this.#pick()?.runTurn(request, signal) ?? null;
+  }
+
+  /** A turn holding a slot; newcomers wait behind the line, so slots go in arrival order. */
+  async #acquire(request: TurnRequest, signal: AbortSignal): Promise<AsyncGenerator<TurnEvent[]>> {
+    const free = this.#line.empty ? this.#turnOnFreeSlot(request, signal) : null;
+    if (free) return free;
     const deadline = Date.now() + this.options.queueTimeoutMs;
-    for (;;) {
-      const worker = this.#pick();
-      if (worker) return worker;
-      // Every slot failed its last launch: no worker is coming until the operator acts.
-      const failure = this.#failures[0];
-      if (failure && this.#failures.every(Boolean) && !this.health().ready) throw failure;
-      if (!this.health().ready && this.#workers.every((w) => !w)) {
-        // No worker at all: wait for a restart, but not past the queue timeout.
-        if (Date.now() >= deadline) throw notReady();
+    const place = this.#line.join();
+    try {
+      for (;;) {
+        const turn = place.first ? this.#turnOnFreeSlot(request, signal) : null;
+        if (turn) return turn;
+        // Every slot failed its last launch: no worker is coming until the operator acts.
+        const failure = this.#failures[0];
+        if (failure && this.#failures.every(Boolean) && !this.health().ready) throw failure;
+        if (Date.now() >= deadline) {
+          // No worker at all (waiting for a restart) is "not ready"; busy workers are "overloaded".
+          throw !this.health().ready && this.#workers.every((w) => !w) ? notReady() : overloaded();
+        }
+        if (signal.aborted) throw signal.reason;
+        // The re-check bounds the wait by the deadline and catches a launch failure.
+        await place.wait(Math.min(250, Math.max(1, deadline - Date.now())), signal);
       }
-      if (Date.now() >= deadline) throw overloaded();
-      if (signal.aborted) throw signal.reason;
-      await this.#waiters.wait(Math.min(250, Math.max(1, deadline - Date.now())));
+    } finally {
+      place.leave();
     }
   }
 
   async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> {
-    const worker = await this.#acquire(signal);
+    const turn = await this.#acquire(request, signal);
     try {
-      yield* worker.runTurn(request, signal);
+      yield* turn;
     } finally {
       this.#wake();
     }

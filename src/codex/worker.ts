@@ -163,16 +163,25 @@ export class CodexWorker {
     return result.data;
   }
 
-  async *runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> {
-    const rpc = this.#rpc;
-    if (!rpc || !this.#ready) throw workerExited();
-    if (this.#loginMissing) throw notLoggedIn();
+  /**
+   * The turn takes its slot on the call, not on the first step, so a pool picking again in the
+   * same tick sees it taken. The caller must start the returned generator: its end gives the
+   * slot back.
+   */
+  runTurn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> {
     this.#inFlight++;
+    return this.#turn(request, signal);
+  }
+
+  async *#turn(request: TurnRequest, signal: AbortSignal): AsyncGenerator<TurnEvent[]> {
     let threadId: string | null = null;
     let turn: ActiveTurn | null = null;
     const onAbort = () => turn?.channel.fail(signal.reason ?? new Error("aborted"));
     signal.addEventListener("abort", onAbort, { once: true });
     try {
+      const rpc = this.#rpc;
+      if (!rpc || !this.#ready) throw workerExited();
+      if (this.#loginMissing) throw notLoggedIn();
       const started = await rpc.request("thread/start", {
         ephemeral: true,
         approvalPolicy: "never",

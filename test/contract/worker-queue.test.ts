@@ -1,7 +1,8 @@
 /**
  * The pool's queue through the real path: with every worker slot taken, requests wait for a
- * slot and get one strictly in the order they arrived, however long they waited, and a
- * request that gives up while queued leaves its place to the next one.
+ * slot and get one strictly in the order they arrived, however long they waited, never more
+ * turns at once than the slots, and a request that gives up while queued leaves its place to
+ * the next one.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { codexPids, waitFor } from "../support/processes.ts";
@@ -52,6 +53,8 @@ describe("worker slot queue", () => {
     const responses = await Promise.all([held, ...queued]);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(modelSawInOrder(seen).map((text) => text.split(" ")[0])).toEqual(["hold", "first", "second", "third", "fourth"]);
+    // One slot: no turn reached the model while another was still streaming.
+    expect(proxy.fake.requests.slice(seen).map((r) => r.openOnArrival)).toEqual([0, 0, 0, 0, 0]);
   });
 
   test("a request that hangs up while queued gives its place to the next one", async () => {

@@ -29,6 +29,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** Resolves when the response stream ended; `aborted` is true when the client hung up. */
   finished: Promise<{ aborted: boolean }>;
+  /** How many earlier responses were still streaming when this request arrived. */
+  openOnArrival: number;
 }
 
 export interface FakeModelServer {
@@ -123,6 +125,7 @@ const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.string
 export function startFakeModelServer(options: { port?: number } = {}): FakeModelServer {
   const requests: RecordedRequest[] = [];
   let seq = 0;
+  let open = 0;
 
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -136,9 +139,15 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
       const body = await req.json();
       const headers: Record<string, string> = {};
       req.headers.forEach((v, k) => (headers[k] = v));
-      let finish!: (r: { aborted: boolean }) => void;
-      const finished = new Promise<{ aborted: boolean }>((r) => (finish = r));
-      requests.push({ body, headers, finished });
+      let settle!: (r: { aborted: boolean }) => void;
+      const finished = new Promise<{ aborted: boolean }>((r) => (settle = r));
+      let ended = false;
+      const finish = (how: { aborted: boolean }) => {
+        if (!ended) open--;
+        ended = true;
+        settle(how);
+      };
+      requests.push({ body, headers, finished, openOnArrival: open++ });
 
       const input: ResponseItem[] = body.input ?? [];
       const last = input[input.length - 1];
