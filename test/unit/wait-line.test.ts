@@ -4,10 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { WaitLine } from "../../src/codex/wait-line.ts";
-
-/** "woken" when `waiting` settles within `withinMs`, else "still waiting". */
-const settledWithin = (waiting: Promise<unknown>, withinMs: number) =>
-  Promise.race([waiting.then(() => "woken"), Bun.sleep(withinMs).then(() => "still waiting")]);
+import { settlesWithin } from "../../src/services/race-steps.ts";
 
 const never = new AbortController().signal;
 
@@ -30,10 +27,10 @@ describe("WaitLine", () => {
     const frontWaits = front.wait(10_000, never);
     const behindWaits = behind.wait(10_000, never);
     line.wakeFirst();
-    expect(await settledWithin(frontWaits, 1_000)).toBe("woken");
-    expect(await settledWithin(behindWaits, 50)).toBe("still waiting");
+    expect(await settlesWithin(frontWaits, 1_000)).toBe(true);
+    expect(await settlesWithin(behindWaits, 50)).toBe(false);
     front.leave();
-    expect(await settledWithin(behindWaits, 1_000)).toBe("woken");
+    expect(await settlesWithin(behindWaits, 1_000)).toBe(true);
     behind.leave();
   });
 
@@ -46,7 +43,7 @@ describe("WaitLine", () => {
     expect([oldest.first, newer.first]).toEqual([true, false]);
     const oldestWaits = oldest.wait(10_000, never);
     line.wakeFirst();
-    expect(await settledWithin(oldestWaits, 1_000)).toBe("woken");
+    expect(await settlesWithin(oldestWaits, 1_000)).toBe(true);
     oldest.leave();
     newer.leave();
   });
@@ -59,10 +56,10 @@ describe("WaitLine", () => {
     const frontWaits = front.wait(10_000, never);
     const backWaits = back.wait(10_000, never);
     middle.leave();
-    expect(await settledWithin(frontWaits, 50)).toBe("still waiting");
-    expect(await settledWithin(backWaits, 1)).toBe("still waiting");
+    expect(await settlesWithin(frontWaits, 50)).toBe(false);
+    expect(await settlesWithin(backWaits, 1)).toBe(false);
     front.leave();
-    expect(await settledWithin(backWaits, 1_000)).toBe("woken");
+    expect(await settlesWithin(backWaits, 1_000)).toBe(true);
     expect(back.first).toBe(true);
     back.leave();
   });
@@ -73,7 +70,7 @@ describe("WaitLine", () => {
     const hangUp = new AbortController();
     const waits = place.wait(10_000, hangUp.signal);
     hangUp.abort();
-    expect(await settledWithin(waits, 1_000)).toBe("woken");
+    expect(await settlesWithin(waits, 1_000)).toBe(true);
     place.leave();
   });
 
@@ -82,9 +79,9 @@ describe("WaitLine", () => {
     const place = line.join();
     line.wakeFirst();
     const waits = place.wait(10_000, never);
-    expect(await settledWithin(waits, 50)).toBe("still waiting");
+    expect(await settlesWithin(waits, 50)).toBe(false);
     line.wakeFirst();
-    expect(await settledWithin(waits, 1_000)).toBe("woken");
+    expect(await settlesWithin(waits, 1_000)).toBe(true);
     place.leave();
   });
 });
