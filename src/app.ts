@@ -105,16 +105,33 @@ export function buildApp(deps: AppDeps): ProxyApp {
   // Every body schema is open (unknown fields pass, as OpenAI clients send them), so Elysia's
   // normalisation only copied each body once more (docs/benchmarks.md); without it, a closed
   // schema added by mistake answers 400 instead of silently dropping fields.
-  const app = new Elysia({ normalize: false })
-    .onError(({ code, error, request }) => {
-      const apiError = errorFor(code, error, request, routes);
-      const ctx = requestContext(request);
-      if (ctx) ctx.errorCode = apiError.code;
-      if (apiError.status >= 500 && !(error instanceof ApiError)) {
-        logger.error({ req_id: ctx?.id, err: String((error as Error)?.stack ?? error) }, "unhandled error");
-      }
-      return errorResponse(apiError);
-    })
+  const app = new Elysia({ normalize: false }).onError(({ code, error, request }) => {
+    const apiError = errorFor(code, error, request, routes);
+    const ctx = requestContext(request);
+    if (ctx) ctx.errorCode = apiError.code;
+    if (apiError.status >= 500 && !(error instanceof ApiError)) {
+      logger.error({ req_id: ctx?.id, err: String((error as Error)?.stack ?? error) }, "unhandled error");
+    }
+    return errorResponse(apiError);
+  });
+
+  if (config.cors.enabled) {
+    // Before the hooks that refuse requests (401, 429, 503), so a refusal carries CORS headers
+    // and a browser can read it.
+    app.use(cors({
+      origin: wildcard ? true : [...config.cors.origins],
+      credentials: !wildcard,
+      methods: ["GET", "POST", "HEAD", "OPTIONS"],
+      allowedHeaders: ["Authorization", "Content-Type", "Accept", "X-Request-Id", "X-No-Keepalive", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta",
+        "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime",
+        "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count", "X-Stainless-Timeout", "X-Proxy-Output-Mode"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "X-RateLimit-Limit-Requests", "X-RateLimit-Remaining-Requests", "X-RateLimit-Reset-Requests",
+        "X-Proxy-Output-Mode", "X-Codex-Stop-After-Tools-Mode", "X-Codex-Tool-Call-Count", "X-Codex-Tool-Call-Truncated"],
+      maxAge: 600,
+    }));
+  }
+
+  app
     .onRequest(({ request, set }) => {
       const ctx = requestContext(request);
       const path = ctx?.route ?? pathOf(request.url);
@@ -139,20 +156,6 @@ export function buildApp(deps: AppDeps): ProxyApp {
       if (config.telemetry.logBodies) logger.info({ req_id: requestContext(request)?.id, body: redactSecrets(body) }, "request body");
       return body;
     });
-
-  if (config.cors.enabled) {
-    app.use(cors({
-      origin: wildcard ? true : [...config.cors.origins],
-      credentials: !wildcard,
-      methods: ["GET", "POST", "HEAD", "OPTIONS"],
-      allowedHeaders: ["Authorization", "Content-Type", "Accept", "X-Request-Id", "X-No-Keepalive", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta",
-        "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime",
-        "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count", "X-Stainless-Timeout", "X-Proxy-Output-Mode"],
-      exposeHeaders: ["X-Request-Id", "Retry-After", "X-RateLimit-Limit-Requests", "X-RateLimit-Remaining-Requests", "X-RateLimit-Reset-Requests",
-        "X-Proxy-Output-Mode", "X-Codex-Stop-After-Tools-Mode", "X-Codex-Tool-Call-Count", "X-Codex-Tool-Call-Truncated"],
-      maxAge: 600,
-    }));
-  }
 
   app
     .use(healthRoutes({ config, backend: deps.backend, isDraining: () => draining }))

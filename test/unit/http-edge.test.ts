@@ -114,6 +114,20 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     expect(res.headers.get("access-control-allow-credentials")).not.toBe("true");
   });
 
+  test("a refused request still carries CORS headers, so a browser can read the error", async () => {
+    const { request } = appWith({ PROXY_RATE_LIMIT_ENABLED: "true", PROXY_RATE_LIMIT_MAX: "1" });
+    const origin = { origin: "https://app.example" };
+    const unauthorized = await request("/v1/chat/completions", { json: chat, auth: "not-the-key", headers: origin });
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(unauthorized.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+    await request("/v1/chat/completions", { json: chat, headers: origin });
+    const limited = await request("/v1/chat/completions", { json: chat, headers: origin });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(limited.headers.get("access-control-expose-headers")).toContain("Retry-After");
+  });
+
   test("with an origin list, only listed origins are allowed", async () => {
     const { request } = appWith({ PROXY_CORS_ALLOWED_ORIGINS: "https://good.example" });
     const good = await request("/healthz", { headers: { origin: "https://good.example" } });
