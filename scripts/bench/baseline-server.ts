@@ -3,10 +3,10 @@
  * are accounted apart from the load generator:
  *
  *   bun scripts/bench/baseline-server.ts null PORT DELTAS CHARS [BATCH]
- *     the proxy's own app (src/app.ts buildApp, wired as src/server.ts wires it: usage log,
- *     access log, stream guard) in front of a null backend that answers every turn at once
- *     with DELTAS text deltas of CHARS characters in total — the HTTP/SSE/translation cost
- *     alone; the events come in one batch, or BATCH at a time (1: each delta on its own);
+ *     the proxy's own app (src/app.ts buildApp, wired and served as src/server.ts does: usage
+ *     log, access log, stream guard, the runtime's serve) in front of a null backend that
+ *     answers every turn at once with DELTAS text deltas of CHARS characters in total — the
+ *     HTTP/SSE/translation cost alone; the events come in one batch, or BATCH at a time (1: each delta on its own);
  *   bun scripts/bench/baseline-server.ts bare PORT DELTAS CHARS
  *     a bare Elysia app: POST /echo returns the JSON body it got, POST /sse streams as many
  *     frames of the same size as a chat stream — the framework's own ceiling.
@@ -20,6 +20,7 @@ import { loadConfig } from "../../src/config/env.ts";
 import { ModelCatalog } from "../../src/config/models.ts";
 import type { BackendHealth, CodexBackend, TurnEvent } from "../../src/codex/types.ts";
 import { createLogger } from "../../src/logger.ts";
+import { runtime } from "../../src/runtime/index.ts";
 import { openUsageTelemetry } from "../../src/telemetry/usage-log.ts";
 
 const [mode, portArg, deltasArg, charsArg, batchArg] = process.argv.slice(2);
@@ -83,8 +84,10 @@ async function serveNull(): Promise<void> {
   const catalog = new ModelCatalog(config.env, config.codex.model);
   catalog.setCodexModels(backend.models());
   const app = buildApp({ config, backend, catalog, logger, usage: usage.store, listeners: [usage.listener] });
-  Bun.serve({
-    hostname: "127.0.0.1", port, idleTimeout: 255, maxRequestBodySize: config.maxBodyBytes + 64 * 1024,
+  // Served through the runtime seam with src/server.ts's options, so per-request runtime work
+  // (re-addressing, the non-streamed request's server timeout) is counted too.
+  runtime.serve({
+    hostname: "127.0.0.1", port, idleTimeoutSeconds: 255, maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch: (request) => app.fetch(request),
   });
 }
