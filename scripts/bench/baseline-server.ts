@@ -6,7 +6,8 @@
  *     the proxy's own app (src/app.ts buildApp, wired and served as src/server.ts does: usage
  *     log, access log, stream guard, the runtime's serve) in front of a null backend that
  *     answers every turn at once with DELTAS text deltas of CHARS characters in total — the
- *     HTTP/SSE/translation cost alone; the events come in one batch, or BATCH at a time (1: each delta on its own);
+ *     HTTP/SSE/translation cost alone; the events come in one batch, or BATCH at a time (1:
+ *     each delta on its own);
  *   bun scripts/bench/baseline-server.ts bare PORT DELTAS CHARS
  *     a bare Elysia app: POST /echo returns the JSON body it got, POST /sse streams as many
  *     frames of the same size as a chat stream — the framework's own ceiling.

@@ -114,8 +114,8 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     expect(res.headers.get("access-control-allow-credentials")).not.toBe("true");
   });
 
-  test("a refused request still carries CORS headers, so a browser can read the error", async () => {
-    const { request } = appWith({ PROXY_RATE_LIMIT_ENABLED: "true", PROXY_RATE_LIMIT_MAX: "1" });
+  test("a refused request (401, 429, 503) still carries CORS headers, so a browser can read the error", async () => {
+    const { app, request } = appWith({ PROXY_RATE_LIMIT_ENABLED: "true", PROXY_RATE_LIMIT_MAX: "1" });
     const origin = { origin: "https://app.example" };
     const unauthorized = await request("/v1/chat/completions", { json: chat, auth: "not-the-key", headers: origin });
     expect(unauthorized.status).toBe(401);
@@ -126,6 +126,10 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get("access-control-allow-origin")).toBe("https://app.example");
     expect(limited.headers.get("access-control-expose-headers")).toContain("Retry-After");
+    app.startDraining();
+    const draining = await request("/v1/models", { headers: origin });
+    expect(draining.status).toBe(503);
+    expect(draining.headers.get("access-control-allow-origin")).toBe("https://app.example");
   });
 
   test("with an origin list, only listed origins are allowed", async () => {
