@@ -76,7 +76,8 @@ export function forwardAuthHandler({ config, onDecision }: ForwardAuthOptions): 
   };
 
   return (request) => {
-    const path = new URL(request.url).pathname;
+    // The runtime seam hands over absolute URLs; the base only guards a handler called directly.
+    const path = new URL(request.url, "http://localhost").pathname;
     if (path === "/verify" || path.startsWith("/verify/")) return verify(request);
     if (path === "/healthz") {
       if (request.method === "GET" || request.method === "HEAD") return json({ ok: true });

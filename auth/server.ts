@@ -3,6 +3,7 @@
  * /verify and /healthz, and stops on SIGTERM/SIGINT. Same flags as the proxy.
  */
 import { probeUrl, runEntry } from "../src/cli.ts";
+import { unhandledErrorResponder } from "../src/http/error-response.ts";
 import { createLogger } from "../src/logger.ts";
 import { runtime } from "../src/runtime/index.ts";
 import { AuthEnvSchema, loadAuthConfig } from "./config.ts";
@@ -27,6 +28,7 @@ export function startForwardAuth(env = runtime.env()): RunningSidecar {
     // Traefik sends no body; anything sizeable is not a ForwardAuth call.
     maxRequestBodySize: 64 * 1024,
     fetch: handler,
+    onError: unhandledErrorResponder(logger),
   });
   logger.info({ host: config.host, port: server.port, keys: config.apiKeys.length }, "listening");
   return {

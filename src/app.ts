@@ -12,7 +12,7 @@ import { authenticatedKeyId, KeyRing } from "./http/auth.ts";
 import { ConcurrencyGuard } from "./http/concurrency-guard.ts";
 import { errorFor, errorResponse, type RouteMethods } from "./http/error-response.ts";
 import { readJsonBody } from "./http/json-body.ts";
-import { isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
+import { isTurnPath, isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
 import { beginRequest, elapsedMs, finishRequest, pathOf, requestContext, type RequestListener } from "./http/request-context.ts";
 import { infoLineWriter } from "./logger.ts";
 import { ApiError, serviceUnavailable, toApiError } from "./openai/errors.ts";
@@ -58,7 +58,10 @@ const ROUTES: RouteMethods = new Map([
 
 /** Paths that always need the bearer key (models only with PROXY_PROTECT_MODELS). */
 function needsKey(path: string, method: string, config: Config): boolean {
-  if (method === "OPTIONS" || method === "HEAD") return false;
+  if (method === "OPTIONS") return false;
+  // HEAD on a turn route is a reachability probe answered without running anything; on any
+  // other route it runs the GET handler, so it needs what GET needs.
+  if (method === "HEAD" && isTurnPath(path)) return false;
   if (path.startsWith("/v1/models")) return config.protectModels;
   if (path.startsWith("/v1/usage")) return !config.telemetry.usageAllowUnauth;
   return path.startsWith("/v1/");

@@ -10,6 +10,7 @@ import { runEntry, probeUrl } from "./cli.ts";
 import { EnvSchema, loadConfig, type Config } from "./config/env.ts";
 import { ModelCatalog } from "./config/models.ts";
 import { defaultCodexBin } from "./codex/launch.ts";
+import { unhandledErrorResponder } from "./http/error-response.ts";
 import { createLogger, LogOutput } from "./logger.ts";
 import { serviceUnavailable } from "./openai/errors.ts";
 import { runtime } from "./runtime/index.ts";
@@ -59,6 +60,7 @@ export async function startServer(env = runtime.env()): Promise<RunningServer> {
     // readJsonBody enforces PROXY_MAX_BODY_BYTES with the OpenAI envelope.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch: (request) => app.fetch(request),
+    onError: unhandledErrorResponder(logger),
   });
   logger.info({ host: config.host, port: server.port, env: config.env, workers: config.codex.workers }, "listening");
   logOperationsNotes(config, logger);

@@ -20,6 +20,7 @@ import { buildApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/env.ts";
 import { ModelCatalog } from "../../src/config/models.ts";
 import type { BackendHealth, CodexBackend, TurnEvent } from "../../src/codex/types.ts";
+import { unhandledErrorResponder } from "../../src/http/error-response.ts";
 import { createLogger } from "../../src/logger.ts";
 import { runtime } from "../../src/runtime/index.ts";
 import { openUsageTelemetry } from "../../src/telemetry/usage-log.ts";
@@ -90,6 +91,7 @@ async function serveNull(): Promise<void> {
   runtime.serve({
     hostname: "127.0.0.1", port, idleTimeoutSeconds: 255, maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch: (request) => app.fetch(request),
+    onError: unhandledErrorResponder(logger),
   });
 }
 

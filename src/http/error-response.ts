@@ -5,6 +5,8 @@
 import {
   ApiError, internalError, invalidRequest, methodNotAllowed, routeNotFound,
 } from "../openai/errors.ts";
+import type { Logger } from "pino";
+import { pathOf } from "./request-context.ts";
 
 interface ValidationIssue {
   path?: string;
@@ -44,7 +46,7 @@ export function errorFor(code: string | number, error: unknown, request: Request
     case "PARSE":
       return invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
     case "NOT_FOUND": {
-      const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
+      const path = pathOf(request.url).replace(/\/+$/, "") || "/";
       const allowed = routes.get(path);
       return allowed ? methodNotAllowed(request.method, path, [...allowed]) : routeNotFound(request.method, path);
     }
@@ -58,4 +60,12 @@ export function errorResponse(error: ApiError, extraHeaders: Record<string, stri
     status: error.status,
     headers: { "content-type": "application/json; charset=utf-8", ...error.headers, ...extraHeaders },
   });
+}
+
+/** The runtime's answer when a handler throws past every other catch: logged, a 500 envelope without internals. */
+export function unhandledErrorResponder(logger: Logger): (error: unknown) => Response {
+  return (error) => {
+    logger.error({ err: String((error as Error)?.stack ?? error) }, "unhandled error");
+    return errorResponse(internalError());
+  };
 }

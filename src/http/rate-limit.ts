@@ -35,9 +35,14 @@ interface Bucket {
 
 const TURN_PATHS = new Set(["/v1/chat/completions", "/v1/completions", "/v1/responses"]);
 
-/** The requests that start Codex turns (rate-limited, and stream-guarded when streaming); a trailing slash is the same route. */
+/** The paths of the routes that run Codex turns; a trailing slash is the same route. */
+export function isTurnPath(path: string): boolean {
+  return TURN_PATHS.has(path.length > 1 ? path.replace(/\/+$/, "") : path);
+}
+
+/** The requests that start Codex turns (rate-limited, and stream-guarded when streaming). */
 export function isTurnRoute(method: string, path: string): boolean {
-  return method === "POST" && TURN_PATHS.has(path.length > 1 ? path.replace(/\/+$/, "") : path);
+  return method === "POST" && isTurnPath(path);
 }
 
 export class RateLimiter {

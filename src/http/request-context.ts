@@ -57,20 +57,18 @@ export function beginRequest(request: Request, route: string): RequestContext {
 }
 
 /**
- * The path of an absolute request URL, as `new URL(url).pathname` gives it. The runtime hands
- * the handler an already normalised URL (dot segments resolved, non-ASCII escaped), so the
- * path is the text between the authority and the query or fragment; parsing a URL object
- * per request cost more than the rest of the routing.
+ * The path of a request URL exactly as Elysia's router takes it: from the first "/" at or
+ * after index 11 up to the query. The hooks that decide on a path (auth, rate limit, drain)
+ * must see the path the router routes, whatever the URL looks like; the runtime seam hands
+ * the app absolute URLs with a host of at least 4 characters (`routableRequest`), for which
+ * this is `new URL(url).pathname` (URLs reach the handler normalised and without a fragment).
+ * Parsing a URL object per request cost more than the rest of the routing.
  */
 export function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const start = url.indexOf("/", 11);
   if (start === -1) return "/";
-  let end = url.length;
-  const query = url.indexOf("?", start);
-  if (query !== -1) end = query;
-  const hash = url.indexOf("#", start);
-  if (hash !== -1 && hash < end) end = hash;
-  return url.slice(start, end);
+  const query = url.indexOf("?", start + 1);
+  return query === -1 ? url.slice(start) : url.slice(start, query);
 }
 
 export function requestContext(request: Request): RequestContext | undefined {

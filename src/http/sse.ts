@@ -90,7 +90,7 @@ export function sseResponse(options: SseOptions): Response {
 /** Per-request keepalive interval: off for clients that choke on SSE comments. */
 export function keepaliveFor(request: Request, defaultMs: number, noKeepaliveUserAgent: RegExp | null): number {
   if (request.headers.get("x-no-keepalive")?.trim() === "1") return 0;
-  if (request.url.includes("?") && new URL(request.url).searchParams.get("no_keepalive") === "1") return 0;
+  if (request.url.includes("?") && new URL(request.url, "http://localhost").searchParams.get("no_keepalive") === "1") return 0;
   const ua = request.headers.get("user-agent");
   if (ua && noKeepaliveUserAgent?.test(ua)) return 0;
   return defaultMs;

@@ -33,6 +33,9 @@ export function bunRuntime(): Runtime {
         idleTimeout: options.idleTimeoutSeconds,
         maxRequestBodySize: options.maxRequestBodySize,
         reusePort: false,
+        // Never Bun's development error page (source paths, stack) to a client.
+        development: false,
+        error: options.onError,
         fetch: (request) => {
           const routed = routableRequest(request);
           if (routed !== request) originals.set(routed, request);

@@ -35,7 +35,7 @@ export function denoRuntime(): Runtime {
     serve(options: ServeOptions): ServerHandle {
       const controller = new AbortController();
       const server = Deno.serve(
-        { hostname: options.hostname, port: options.port, signal: controller.signal, onListen() {} },
+        { hostname: options.hostname, port: options.port, signal: controller.signal, onListen() {}, onError: options.onError },
         (request: Request, info: { remoteAddr: { hostname: string } }) => {
           const routed = routableRequest(request);
           peers.set(routed, info.remoteAddr.hostname);

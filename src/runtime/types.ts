@@ -21,6 +21,8 @@ export interface ServeOptions {
   idleTimeoutSeconds: number;
   maxRequestBodySize: number;
   fetch(request: Request): Response | Promise<Response>;
+  /** The answer when `fetch` throws: the runtime's own would be a bare 500, or an HTML page naming source files. */
+  onError(error: unknown): Response;
 }
 
 export interface ServerHandle {
@@ -77,11 +79,16 @@ export async function* readChunks(stream: ReadableStream<Uint8Array>): AsyncGene
 /**
  * Elysia takes the path to start at the first "/" after index 11 of the URL, so a request
  * whose Host is under 4 characters ("http://api/v1/…", a compose service on port 80) would
- * be misrouted. Such a request is re-addressed to a longer host; path, method, headers,
- * body and signal are kept.
+ * be misrouted. A request without a usable Host header (none in HTTP/1.0, an empty or
+ * malformed one) reaches the handler with a relative URL ("/v1/…"), which Elysia would route
+ * by a later "/" than the path's first: such requests are re-addressed to localhost too, so
+ * every request the app sees is absolute with a host of at least 4 characters. Path, method,
+ * headers, body and signal are kept.
  */
 export function routableRequest(request: Request): Request {
-  const hostEnd = request.url.indexOf("/", 8);
+  const url = request.url;
+  if (url.charCodeAt(0) === 47 /* "/" */) return new Request(`http://localhost${url}`, request);
+  const hostEnd = url.indexOf("/", 8);
   if (hostEnd === -1 || hostEnd >= 11) return request;
-  return new Request(`http://localhost${request.url.slice(hostEnd)}`, request);
+  return new Request(`http://localhost${url.slice(hostEnd)}`, request);
 }

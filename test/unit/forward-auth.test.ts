@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { forwardAuthHandler, type VerifyDecision } from "../../auth/forward-auth.ts";
 import { startForwardAuth } from "../../auth/server.ts";
+import { rawHttp, rawRequest } from "../support/raw-http.ts";
 
 const KEYS = ["key-one-0123456789", "key-two-abcdefghij"];
 
@@ -171,5 +172,19 @@ describe("the entry over a real socket", () => {
     expect((await denied.json()).error.code).toBe("invalid_api_key");
     expect((await fetch(`${base}/verify`, { headers: { "x-forwarded-method": "OPTIONS" } })).status).toBe(204);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  test("a call without a usable Host header gets the same JSON answers, never a runtime error page", async () => {
+    for (const host of [[], ["Host:"], ["Host: a@b"]]) {
+      const version = host.length ? "HTTP/1.1" : "HTTP/1.0";
+      const verify = (extra: string[]) => rawHttp(running.port, rawRequest([`GET /verify ${version}`, ...host, "Connection: close", ...extra]));
+      expect((await verify([`Authorization: Bearer ${KEYS[0]}`])).status).toBe(200);
+      const denied = await verify([]);
+      expect(denied.status).toBe(401);
+      expect(JSON.parse(denied.body).error.code).toBe("invalid_api_key");
+      const unknown = await rawHttp(running.port, rawRequest([`GET /elsewhere ${version}`, ...host, "Connection: close"]));
+      expect(unknown.status).toBe(404);
+      expect(JSON.parse(unknown.body).error.code).toBe("not_found");
+    }
   });
 });

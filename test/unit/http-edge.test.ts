@@ -164,6 +164,18 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     expect((await locked.request("/v1/models", { auth: null })).status).toBe(401);
     expect((await locked.request("/v1/models", { auth: UNIT_KEY })).status).toBe(200);
   });
+
+  test("HEAD needs the key wherever GET does; on a turn route it stays a keyless probe", async () => {
+    const locked = appWith({ PROXY_PROTECT_MODELS: "true" });
+    for (const path of ["/v1/usage", "/v1/usage/raw", "/v1/usage/raw?limit=10", "/v1/models", "/v1/models/codex-5", "/v1/models/nope"]) {
+      const res = await locked.request(path, { method: "HEAD", auth: null });
+      expect(res.status).toBe(401);
+      expect((await locked.request(path, { method: "HEAD" })).status).toBe(path.endsWith("nope") ? 404 : 200);
+    }
+    for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/responses"]) {
+      expect((await locked.request(path, { method: "HEAD", auth: null })).status).toBe(200);
+    }
+  });
 });
 
 describe("HTTP edge: streaming errors", () => {
