@@ -162,7 +162,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
 
   app
     .use(healthRoutes({ config, backend: deps.backend, isDraining: () => draining }))
-    .use(modelRoutes(deps.catalog))
+    .use(modelRoutes(deps.catalog, config.protectModels && !config.authDisabled))
     .use(chatRoutes({ ...deps, finish, streams }))
     .use(completionsRoutes({ ...deps, finish, streams }))
     .use(usageRoutes(deps.usage ?? new UsageStore()));

@@ -32,6 +32,11 @@ export interface ResolvedModel {
   effort: ReasoningEffort | null;
 }
 
+const modelObject = (id: string, contextWindow?: number | null): AdvertisedModel => ({
+  id, object: "model", created: 0, owned_by: "codex",
+  ...(contextWindow ? { context_length: contextWindow } : {}),
+});
+
 export class ModelCatalog {
   #codexModels = new Map<string, CodexModelInfo>();
 
@@ -48,15 +53,17 @@ export class ModelCatalog {
   }
 
   advertised(): AdvertisedModel[] {
-    const defaultContext = this.#codexModels.get(this.defaultCodexModel)?.contextWindow ?? undefined;
-    const entry = (id: string, contextWindow?: number | null): AdvertisedModel => ({
-      id, object: "model", created: 0, owned_by: "codex",
-      ...(contextWindow ? { context_length: contextWindow } : {}),
-    });
+    const defaultContext = this.#codexModels.get(this.defaultCodexModel)?.contextWindow;
     return [
-      ...this.aliasIds().map((id) => entry(id, defaultContext)),
-      ...[...this.#codexModels.values()].map((m) => entry(m.slug, m.contextWindow)),
+      ...this.aliasIds().map((id) => modelObject(id, defaultContext)),
+      ...[...this.#codexModels.values()].map((m) => modelObject(m.slug, m.contextWindow)),
     ];
+  }
+
+  /** The model object of any accepted id, advertised or not (`gpt-5.5-high`), with its Codex model's context length. */
+  describe(id: string): AdvertisedModel | null {
+    const resolved = this.resolve(id);
+    return resolved && modelObject(id, this.#codexModels.get(resolved.codexModel)?.contextWindow);
   }
 
   resolve(requested: string): ResolvedModel | null {

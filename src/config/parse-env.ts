@@ -11,11 +11,21 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+const INTEGER = /^[+-]?\d+$/;
+
 export function parseEnv<S extends TObject>(schema: S, env: Record<string, string | undefined>): Static<S> {
   const input: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     const value = env[key];
     if (value !== undefined && value.trim() !== "") input[key] = value.trim();
+  }
+  for (const [key, value] of Object.entries(input)) {
+    const type = schema.properties[key]!.type;
+    // TypeBox's conversion reads "1.5e4", "8e3" or "2.9" as an integer by cutting at the first
+    // non-digit (1, 8, 2): an integer must be written out in digits to be taken at all.
+    if (type === "integer" && !INTEGER.test(value as string)) {
+      throw new ConfigError(`Invalid ${key}=${JSON.stringify(env[key])}: Expected an integer`);
+    }
   }
   const converted = Value.Convert(schema, Value.Default(schema, input));
   const first = Value.Errors(schema, converted).First();

@@ -3,8 +3,9 @@ import { Elysia } from "elysia";
 import type { ModelCatalog } from "../config/models.ts";
 import { modelNotFound } from "../openai/errors.ts";
 
-export function modelRoutes(catalog: ModelCatalog) {
-  const cache = { "cache-control": "public, max-age=60" };
+/** `keyed`: the list needs the bearer key (PROXY_PROTECT_MODELS), so no shared cache may keep it. */
+export function modelRoutes(catalog: ModelCatalog, keyed: boolean) {
+  const cache = { "cache-control": `${keyed ? "private" : "public"}, max-age=60` };
   return new Elysia({ name: "models" })
     .get("/v1/models", ({ set }) => {
       Object.assign(set.headers, cache);
@@ -13,9 +14,8 @@ export function modelRoutes(catalog: ModelCatalog) {
     .head("/v1/models", () => new Response(null, { status: 200, headers: { "content-type": "application/json; charset=utf-8", ...cache } }))
     .get("/v1/models/:id", ({ params }) => {
       const id = decodeURIComponent(params.id);
-      const model = catalog.advertised().find((m) => m.id === id);
-      if (model) return model;
-      if (catalog.resolve(id)) return { id, object: "model", created: 0, owned_by: "codex" };
-      throw modelNotFound(id);
+      const model = catalog.describe(id);
+      if (!model) throw modelNotFound(id);
+      return model;
     });
 }

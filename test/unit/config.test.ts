@@ -30,6 +30,11 @@ describe("config", () => {
 
   test("a bad value names the variable", () => {
     expect(() => load({ PORT: "eighty" })).toThrow(/PORT/);
+    // Not cut at the first non-digit into a different number.
+    for (const [name, value] of [["PORT", "8e3"], ["PORT", "11435.9"], ["PORT", "0x2CAB"], ["PROXY_DRAIN_MS", "1.5e4"], ["CODEX_WORKERS", "2.9"], ["PROXY_SSE_MAX_CONCURRENCY", "1e2"]]) {
+      expect(() => load({ [name!]: value! })).toThrow(`Invalid ${name}=${JSON.stringify(value)}: Expected an integer`);
+    }
+    expect(load({ PORT: " 8080 " }).port).toBe(8080);
     expect(() => load({ PROXY_ENV: "staging" })).toThrow(/PROXY_ENV/);
     expect(() => load({ PROXY_SANDBOX_MODE: "yolo" })).toThrow(/PROXY_SANDBOX_MODE/);
     expect(() => load({ CODEX_WORKERS: "0" })).toThrow(/CODEX_WORKERS/);

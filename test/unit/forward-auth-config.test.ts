@@ -25,6 +25,8 @@ describe("loadAuthConfig", () => {
   test.each([
     ["AUTH_PORT", "http"],
     ["AUTH_PORT", "70000"],
+    ["AUTH_PORT", "1e3"],
+    ["AUTH_PORT", "18080.5"],
     ["LOG_LEVEL", "loud"],
   ])("a bad %s=%s stops with a message naming it", (name, value) => {
     expect(() => loadAuthConfig({ PROXY_API_KEY: "k", [name]: value })).toThrow(new RegExp(`^Invalid ${name}=`));

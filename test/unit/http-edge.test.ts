@@ -165,6 +165,13 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     expect((await locked.request("/v1/models", { auth: UNIT_KEY })).status).toBe(200);
   });
 
+  test("the model list may sit in shared caches only when it needs no key", async () => {
+    for (const method of ["GET", "HEAD"]) {
+      expect((await appWith().request("/v1/models", { method })).headers.get("cache-control")).toBe("public, max-age=60");
+      expect((await appWith({ PROXY_PROTECT_MODELS: "true" }).request("/v1/models", { method })).headers.get("cache-control")).toBe("private, max-age=60");
+    }
+  });
+
   test("HEAD needs the key wherever GET does; on a turn route it stays a keyless probe", async () => {
     const locked = appWith({ PROXY_PROTECT_MODELS: "true" });
     for (const path of ["/v1/usage", "/v1/usage/raw", "/v1/usage/raw?limit=10", "/v1/models", "/v1/models/codex-5", "/v1/models/nope"]) {

@@ -24,6 +24,14 @@ describe("model catalogue", () => {
     expect(entry).toEqual({ id: "codex-5", object: "model", created: 0, owned_by: "codex", context_length: 272000 });
   });
 
+  test("any accepted id, advertised or not, describes itself with its Codex model's context_length", () => {
+    const c = catalog("prod");
+    for (const id of ["codex-5-high", "gpt-6.1-sol", "gpt-6.1-sol-high", "gpt-5.5-max", "codev-5"]) {
+      expect(c.describe(id)).toEqual({ id, object: "model", created: 0, owned_by: "codex", context_length: 272000 });
+    }
+    expect(c.describe("gpt-4o")).toBeNull();
+  });
+
   test("aliases of either environment are always accepted and map to CODEX_MODEL", () => {
     const c = catalog("prod");
     expect(c.resolve("codex-5")).toEqual({ requested: "codex-5", codexModel: "gpt-5.5", effort: null });
