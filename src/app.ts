@@ -10,7 +10,7 @@ import type { ModelCatalog } from "./config/models.ts";
 import type { CodexBackend } from "./codex/types.ts";
 import { authenticatedKeyId, KeyRing } from "./http/auth.ts";
 import { ConcurrencyGuard } from "./http/concurrency-guard.ts";
-import { errorFor, errorResponse, type RouteMethods } from "./http/error-response.ts";
+import { errorFor, errorResponse, type AllowedMethods } from "./http/error-response.ts";
 import { readJsonBody } from "./http/json-body.ts";
 import { isTurnPath, isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
 import { beginRequest, elapsedMs, finishRequest, pathOf, requestContext, type RequestListener } from "./http/request-context.ts";
@@ -45,7 +45,7 @@ export interface AppDeps {
 }
 
 /** Known paths and their methods, so a wrong method gets 405 rather than 404. */
-const ROUTES: RouteMethods = new Map([
+const ROUTES: ReadonlyMap<string, readonly string[]> = new Map([
   ["/v1/chat/completions", ["POST", "HEAD", "OPTIONS"]],
   ["/v1/completions", ["POST", "HEAD", "OPTIONS"]],
   ["/v1/models", ["GET", "HEAD", "OPTIONS"]],
@@ -55,6 +55,19 @@ const ROUTES: RouteMethods = new Map([
   ["/v1/usage", ["GET", "OPTIONS"]],
   ["/v1/usage/raw", ["GET", "OPTIONS"]],
 ]);
+const MODEL_PATH = /^\/v1\/models\/[^/]+$/;
+
+/** The methods of every route this configuration serves (the optional ones only when on). */
+function routeMethods(config: Config, servesMetrics: boolean): AllowedMethods {
+  const routes = new Map(ROUTES);
+  if (config.enableResponses) routes.set("/v1/responses", ["POST", "HEAD", "OPTIONS"]);
+  if (servesMetrics) routes.set("/metrics", ["GET"]);
+  if (config.testEndpoints) {
+    routes.set("/__test/conc", ["GET"]);
+    routes.set("/__test/conc/release", ["POST"]);
+  }
+  return (path) => routes.get(path) ?? (MODEL_PATH.test(path) ? ["GET", "HEAD", "OPTIONS"] : undefined);
+}
 
 /** Paths that always need the bearer key (models only with PROXY_PROTECT_MODELS). */
 function needsKey(path: string, method: string, config: Config): boolean {
@@ -101,7 +114,8 @@ export function buildApp(deps: AppDeps): ProxyApp {
   const finish = (ctx: Parameters<RequestListener>[0]["ctx"], status: number) => finishRequest(logger, accessLine, listeners, ctx, status);
   const keys = new KeyRing(config.apiKeys);
   // With PROXY_ENABLE_RESPONSES=false /v1/responses is unknown: 404, not 405.
-  const routes: RouteMethods = config.enableResponses ? new Map([...ROUTES, ["/v1/responses", ["POST", "HEAD", "OPTIONS"]]]) : ROUTES;
+  const servesMetrics = metrics !== null && config.metrics.enabled;
+  const allowedMethods = routeMethods(config, servesMetrics);
   let draining = false;
   const wildcard = config.cors.origins.includes("*");
 
@@ -109,7 +123,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
   // normalisation only copied each body once more (docs/benchmarks.md); without it, a closed
   // schema added by mistake answers 400 instead of silently dropping fields.
   const app = new Elysia({ normalize: false }).onError(({ code, error, request }) => {
-    const apiError = errorFor(code, error, request, routes);
+    const apiError = errorFor(code, error, request, allowedMethods);
     const ctx = requestContext(request);
     if (ctx) ctx.errorCode = apiError.code;
     if (apiError.status >= 500 && !(error instanceof ApiError)) {
@@ -169,7 +183,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
 
   if (config.enableResponses) app.use(responsesRoutes({ ...deps, finish, streams }));
   if (config.testEndpoints) app.use(testEndpointRoutes({ guard: streams, keys, authDisabled: config.authDisabled, clientAddress }));
-  if (metrics && config.metrics.enabled) {
+  if (metrics && servesMetrics) {
     app.use(metricsRoutes({
       metrics, token: config.metrics.token, apiKeys: config.apiKeys, allowLoopback: config.metrics.allowLoopback, clientAddress,
     }));

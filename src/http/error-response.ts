@@ -33,9 +33,10 @@ function validationError(error: unknown): ApiError {
   return invalidRequest(param ? `Invalid value for '${param}': ${detail}.` : `Invalid request: ${detail}.`, param, "invalid_type");
 }
 
-export type RouteMethods = ReadonlyMap<string, readonly string[]>;
+/** The methods a path is served with, or undefined for a path that is no route at all. */
+export type AllowedMethods = (path: string) => readonly string[] | undefined;
 
-export function errorFor(code: string | number, error: unknown, request: Request, routes: RouteMethods): ApiError {
+export function errorFor(code: string | number, error: unknown, request: Request, allowedMethods: AllowedMethods): ApiError {
   if (error instanceof ApiError) return error;
   // Elysia wraps whatever the body parser threw (our 413 / invalid JSON) in a ParseError.
   const cause = (error as { cause?: unknown } | null)?.cause;
@@ -47,7 +48,7 @@ export function errorFor(code: string | number, error: unknown, request: Request
       return invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
     case "NOT_FOUND": {
       const path = pathOf(request.url).replace(/\/+$/, "") || "/";
-      const allowed = routes.get(path);
+      const allowed = allowedMethods(path);
       return allowed ? methodNotAllowed(request.method, path, [...allowed]) : routeNotFound(request.method, path);
     }
     default:

@@ -165,6 +165,23 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     expect((await locked.request("/v1/models", { auth: UNIT_KEY })).status).toBe(200);
   });
 
+  test("a wrong method on a single model or a test endpoint is a 405 with Allow", async () => {
+    const { request } = appWith({ PROXY_TEST_ENDPOINTS: "true" });
+    const cases: Array<[string, string, string]> = [
+      ["POST", "/v1/models/codex-5", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/v1/models/no-such-model", "GET, HEAD, OPTIONS"],
+      ["POST", "/__test/conc", "GET"],
+      ["GET", "/__test/conc/release", "POST"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await request(path, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe(allow);
+      expect((await envelope(res)).code).toBe("method_not_allowed");
+    }
+    expect((await request("/v1/models/a/b", { method: "POST" })).status).toBe(404);
+  });
+
   test("the model list may sit in shared caches only when it needs no key", async () => {
     for (const method of ["GET", "HEAD"]) {
       expect((await appWith().request("/v1/models", { method })).headers.get("cache-control")).toBe("public, max-age=60");

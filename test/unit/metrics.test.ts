@@ -136,6 +136,13 @@ describe("GET /metrics", () => {
     expect((await opsApp().request("/metrics")).status).toBe(404);
   });
 
+  test("a wrong method is a 405 with Allow when metrics are on, a 404 when they are off", async () => {
+    const wrong = await opsApp(on).request("/metrics", { method: "POST", auth: null });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("GET");
+    expect((await opsApp().request("/metrics", { method: "POST", auth: null })).status).toBe(404);
+  });
+
   test("from loopback without a key; the open-streams gauge follows the guard", async () => {
     const backend = new HoldingBackend();
     const ops = opsApp(on, backend);
