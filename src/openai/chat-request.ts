@@ -10,6 +10,7 @@ import { planTools } from "./chat-tools.ts";
 import { invalidRequest, missingParameter } from "./errors.ts";
 import { selectEffort, selectModel } from "./model-selection.ts";
 import { planResponseFormat } from "./response-format.ts";
+import { stopSequences } from "./stop-sequences.ts";
 
 export interface ChatRequestBody {
   model: string;
@@ -36,6 +37,8 @@ export interface ChatPlan {
   jsonObject: boolean;
   /** Reasoning summaries were requested: they surface as `reasoning_content`. */
   reasoning: boolean;
+  /** `stop`: each choice's text ends before the first of these. */
+  stop: string[];
 }
 
 /** Deployment settings that shape a plan (README "Tools, structured output and n"). */
@@ -179,6 +182,7 @@ export function planChat(
   }
 
   const n = resolveChoiceCount(body.n, options.maxChoices);
+  const stop = stopSequences(body.stop);
   const tools = planTools(body, options.allowParallelToolCalls);
   const format = planResponseFormat(body.response_format);
   const summary = resolveSummary(body, options.exposeReasoning);
@@ -193,6 +197,7 @@ export function planChat(
     legacyFunctions: tools.legacy,
     jsonObject: format.jsonObject,
     reasoning: summary !== "none",
+    stop,
     turn: {
       model: model.codexModel,
       effort: selectEffort(

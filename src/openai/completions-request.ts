@@ -7,9 +7,8 @@ import type { ModelCatalog } from "../config/models.ts";
 import type { TurnRequest } from "../codex/types.ts";
 import { ApiError, invalidRequest, missingParameter } from "./errors.ts";
 import { selectEffort, selectModel } from "./model-selection.ts";
+import { stopSequences } from "./stop-sequences.ts";
 
-/** OpenAI's own limit on `stop`. */
-const MAX_STOP_SEQUENCES = 4;
 
 export interface CompletionsRequestBody {
   model: string;
@@ -62,15 +61,6 @@ function prompts(value: unknown): string[] {
     if (p.trim() === "") throw invalidRequest(`'${param}' must not be empty.`, param);
     return p;
   });
-}
-
-function stopSequences(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  const list = typeof value === "string" ? [value] : value;
-  if (!Array.isArray(list) || list.length > MAX_STOP_SEQUENCES || !list.every((s) => typeof s === "string")) {
-    throw invalidRequest(`'stop' must be a string or an array of up to ${MAX_STOP_SEQUENCES} strings.`, "stop");
-  }
-  return list.filter((s) => s.length > 0);
 }
 
 /** `max` (PROXY_MAX_CHAT_CHOICES) bounds every choice the request runs: prompts × n. */

@@ -3,6 +3,21 @@
  * before the first occurrence of any sequence. Streamed text is held back only while its
  * tail could still be the start of a sequence, so a sequence split across deltas is caught.
  */
+import { invalidRequest } from "./errors.ts";
+
+/** OpenAI's own limit on `stop`. */
+const MAX_STOP_SEQUENCES = 4;
+
+/** The request's `stop` field (chat and legacy completions): a string or up to 4 strings. */
+export function stopSequences(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const list = typeof value === "string" ? [value] : value;
+  if (!Array.isArray(list) || list.length > MAX_STOP_SEQUENCES || !list.every((s) => typeof s === "string")) {
+    throw invalidRequest(`'stop' must be a string or an array of up to ${MAX_STOP_SEQUENCES} strings.`, "stop");
+  }
+  return list.filter((s) => s.length > 0);
+}
+
 export class StopSequenceCutter {
   readonly #stops: readonly string[];
   #pending = "";

@@ -8,6 +8,7 @@ import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
 import { emptyChoice, type ChoiceResult, type ToolCall } from "../openai/chat-completion.ts";
 import { ApiError } from "../openai/errors.ts";
 import { isJsonObjectText } from "../openai/response-format.ts";
+import { StopSequenceCutter } from "../openai/stop-sequences.ts";
 import { ToolBlockGate, type ToolBlockPolicy } from "../openai/tool-block-gate.ts";
 import { raceSteps } from "./race-steps.ts";
 
@@ -24,6 +25,11 @@ export interface ChoiceRules {
   jsonObject: boolean;
   /** `<use_tool>` block controls, in tool-block mode. */
   toolBlocks: ToolBlockPolicy | null;
+  /**
+   * `stop` sequences: the text ends before the first one. Nothing the model produces after it
+   * reaches the client, but the turn runs on to its end so its usage is Codex's real count.
+   */
+  stop: readonly string[];
 }
 
 /** The abort reason when the proxy itself ends a turn that is doing fine. */
@@ -52,11 +58,14 @@ export async function* runChoice(
   const gate = rules.toolBlocks ? new ToolBlockGate(rules.toolBlocks) : null;
   let grace: ReturnType<typeof setTimeout> | undefined;
   let endedByItself = false;
+  const cutter = rules.stop.length ? new StopSequenceCutter(rules.stop) : null;
   let out: ChoiceEvent[] = [];
-  const text = (delta: string) => {
+  const emit = (delta: string) => {
+    if (!delta) return;
     choice.content += delta;
     out.push({ type: "text", delta });
   };
+  const text = (delta: string) => emit(cutter ? cutter.push(delta) : delta);
   try {
     let stop = false;
     while (!stop) {
@@ -73,12 +82,18 @@ export async function* runChoice(
       }
       touch();
       for (const event of next.value) {
+        // Past a stop sequence only the end of the turn and its usage matter.
+        if (cutter?.stopped && event.type !== "usage" && event.type !== "tool_calls_complete") continue;
         switch (event.type) {
           case "text": {
-            if (!gate) {
+            if (!gate && !cutter) {
               // Codex's own event has the choice event's shape: passed on as it is, not copied per delta.
               choice.content += event.delta;
               out.push(event);
+              break;
+            }
+            if (!gate) {
+              text(event.delta);
               break;
             }
             const step = gate.push(event.delta);
@@ -130,6 +145,8 @@ export async function* runChoice(
       choice.truncated ||= gate.truncated;
       if (gate.count > 0) choice.finishReason = "tool_calls";
     }
+    // What was held back because it might have begun a stop sequence is plain text after all.
+    if (cutter) emit(cutter.flush());
     if (rules.jsonObject && choice.toolCalls.length === 0 && !isJsonObjectText(choice.content)) throw invalidJsonOutput();
     // The answer is complete here; the turn is interrupted and released when the reader moves on.
     out.push({ type: "done", result: choice });

@@ -26,7 +26,7 @@ function startChoices(backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadl
   // A single choice has no siblings to stop: its turn takes the deadline's signal as it is.
   const siblings = plan.n > 1 ? new AbortController() : null;
   const signal = siblings ? AbortSignal.any([deadline.signal, siblings.signal]) : deadline.signal;
-  const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, toolBlocks };
+  const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, toolBlocks, stop: plan.stop };
   const choices = Array.from({ length: plan.n }, () => runChoice(backend, plan.turn, signal, rules, () => deadline.touch()));
   return mergeChoices(choices, (reason) => siblings?.abort(reason));
 }

@@ -153,6 +153,19 @@ describe("the official openai SDK", () => {
     expect(final.usage?.total_tokens).toBe(DEFAULT_USAGE.input + DEFAULT_USAGE.output);
   });
 
+  test("stop ends the text before the sequence, streamed and not, with the whole turn's usage (LangChain's ReAct agents rely on it)", async () => {
+    const content = "[[reply:Thought: look it up. Observation: made-up result. Final Answer: 42]] [[chunks:9]]";
+    const params = { model: "codex-5", messages: [{ role: "user" as const, content }], stop: ["Observation:"] };
+    const completion = await live.client.chat.completions.create(params);
+    expect(completion.choices[0]!.message.content).toBe("Thought: look it up. ");
+    expect(completion.choices[0]!.finish_reason).toBe("stop");
+    expect(completion.usage?.completion_tokens).toBe(DEFAULT_USAGE.output);
+    const final = await live.client.chat.completions.stream({ ...params, stream_options: { include_usage: true } }).finalChatCompletion();
+    expect(final.choices[0]!.message.content).toBe("Thought: look it up. ");
+    expect(final.choices[0]!.finish_reason).toBe("stop");
+    expect(final.usage?.completion_tokens).toBe(DEFAULT_USAGE.output);
+  });
+
   test("errors arrive as typed SDK errors", async () => {
     const error = await live.client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
