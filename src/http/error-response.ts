@@ -5,21 +5,16 @@
 import {
   ApiError, internalError, invalidRequest, methodNotAllowed, routeNotFound,
 } from "../openai/errors.ts";
+import { describeInvalidParam, jsonPointerToParam } from "../openai/param-errors.ts";
+import type { TSchema } from "@sinclair/typebox";
 import type { Logger } from "pino";
 import { pathOf } from "./request-context.ts";
 
 interface ValidationIssue {
   path?: string;
   message?: string;
-}
-
-/** "/messages/0/role" → "messages[0].role" */
-export function jsonPointerToParam(pointer: string): string {
-  return pointer
-    .split("/")
-    .filter(Boolean)
-    .map((segment, i) => (/^\d+$/.test(segment) ? `[${segment}]` : `${i === 0 ? "" : "."}${segment.replace(/~1/g, "/").replace(/~0/g, "~")}`))
-    .join("");
+  schema?: TSchema;
+  value?: unknown;
 }
 
 function validationError(error: unknown): ApiError {
@@ -28,6 +23,10 @@ function validationError(error: unknown): ApiError {
   const param = first?.path ? jsonPointerToParam(first.path) : null;
   if (first && param && /Expected required property/i.test(first.message ?? "")) {
     return new ApiError({ status: 400, type: "invalid_request_error", code: "missing_required_parameter", param, message: `Missing required parameter: '${param}'.` });
+  }
+  if (first && param && first.schema) {
+    const described = describeInvalidParam(param, first.schema, first.value);
+    if (described) return described;
   }
   const detail = first?.message ?? "invalid value";
   return invalidRequest(param ? `Invalid value for '${param}': ${detail}.` : `Invalid request: ${detail}.`, param, "invalid_type");

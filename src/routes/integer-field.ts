@@ -9,6 +9,7 @@
  */
 import { TransformKind, type IntegerOptions, type TInteger, type TSchema, type TString, type TTransform, type TUnion } from "@sinclair/typebox";
 import { t } from "elysia";
+import { describeInvalidParam } from "../openai/param-errors.ts";
 
 export class IntegerField {
   /** `t.Integer(options)` without its transform: what the body schema validates with. */
@@ -34,6 +35,10 @@ export function decodeIntegerStrings(body: object, fields: Readonly<Record<strin
   const values = body as Record<string, unknown>;
   for (const name in fields) {
     const value = values[name];
-    if (typeof value === "string") values[name] = fields[name]!.decode(value);
+    if (typeof value !== "string") continue;
+    // The schema let any integer string through; its range is checked here, with the field named.
+    const problem = describeInvalidParam(name, fields[name]!.schema, value);
+    if (problem) throw problem;
+    values[name] = fields[name]!.decode(value);
   }
 }

@@ -30,27 +30,34 @@ describe("integer fields", () => {
     expect(backend.requests).toHaveLength(2);
   });
 
-  test("a string below the minimum is the validation error t.Integer gives", async () => {
+  test("a string below the minimum is the range error a number below it gets, naming the field", async () => {
     const { request } = appWith();
-    const cases: Array<[string, Record<string, unknown>, string]> = [
-      ["/v1/chat/completions", chat({ max_tokens: "0" }), "Invalid request: Expected integer to be greater or equal to 1."],
-      ["/v1/chat/completions", chat({ n: "2", max_completion_tokens: "-1" }), "Invalid request: Expected integer to be greater or equal to 1."],
-      ["/v1/completions", { model: "codex-5", prompt: "hi", max_tokens: "-1" }, "Invalid request: Expected integer to be greater or equal to 0."],
-      ["/v1/responses", { model: "codex-5", input: "hi", max_output_tokens: "0" }, "Invalid request: Expected integer to be greater or equal to 1."],
+    const below = (param: string, min: number, value: number) => ({
+      message: `Invalid '${param}': integer below minimum value. Expected a value >= ${min}, but got ${value} instead.`,
+      type: "invalid_request_error", param, code: "integer_below_min_value",
+    });
+    const cases: Array<[string, Record<string, unknown>, ReturnType<typeof below>]> = [
+      ["/v1/chat/completions", chat({ max_tokens: "0" }), below("max_tokens", 1, 0)],
+      ["/v1/chat/completions", chat({ max_tokens: 0 }), below("max_tokens", 1, 0)],
+      ["/v1/chat/completions", chat({ n: "2", max_completion_tokens: "-1" }), below("max_completion_tokens", 1, -1)],
+      ["/v1/completions", { model: "codex-5", prompt: "hi", max_tokens: "-1" }, below("max_tokens", 0, -1)],
+      ["/v1/responses", { model: "codex-5", input: "hi", max_output_tokens: "0" }, below("max_output_tokens", 1, 0)],
     ];
-    for (const [path, body, message] of cases) {
+    for (const [path, body, error] of cases) {
       const res = await request(path, { json: body });
       expect(res.status).toBe(400);
-      expect((await res.json()).error).toEqual({ message, type: "invalid_request_error", param: null, code: "invalid_type" });
+      expect((await res.json()).error).toEqual(error);
     }
   });
 
-  test("a string that is not an integer fails validation on its field", async () => {
+  test("a string or number that is not an integer is a type error on its field", async () => {
     const { request } = appWith();
-    for (const n of ["2.5", "abc", ""]) {
+    for (const [n, got] of [["2.5", "a string"], ["abc", "a string"], ["", "a string"], [1.5, "a decimal"], [true, "a boolean"]] as const) {
       const res = await request("/v1/chat/completions", { json: chat({ n }) });
       expect(res.status).toBe(400);
-      expect((await res.json()).error).toMatchObject({ param: "n", code: "invalid_type", message: "Invalid value for 'n': Expected union value." });
+      expect((await res.json()).error).toEqual({
+        param: "n", code: "invalid_type", type: "invalid_request_error", message: `Invalid type for 'n': expected an integer, but got ${got} instead.`,
+      });
     }
   });
 });
