@@ -36,9 +36,12 @@ COPY --from=build /out/codex /app/codex
 # CODEX_HOME holds Codex's login and per-worker state: it must stay writable by the
 # non-root user (uid 65532 in distroless :nonroot), so it is created owned by that user.
 COPY --from=build --chown=65532:65532 /out/codex-api-home /app/.codex-api
+# The usage log lives on the CODEX_HOME volume, so /v1/usage keeps its history when the
+# container is recreated (the default, the temp directory, does not survive that).
 ENV PROXY_HOST=0.0.0.0 \
     PORT=11435 \
-    CODEX_HOME=/app/.codex-api
+    CODEX_HOME=/app/.codex-api \
+    TOKEN_LOG_PATH=/app/.codex-api/usage.ndjson
 USER 65532:65532
 VOLUME ["/app/.codex-api"]
 EXPOSE 11435 18080

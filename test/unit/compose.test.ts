@@ -130,6 +130,11 @@ describe("compose.yaml", () => {
     expect(app.volumes).toContain(`./.codex-api:${imageEnv.CODEX_HOME}`);
   });
 
+  test("the usage log is on that volume, so /v1/usage keeps its history when the container is recreated", () => {
+    const imageEnv = Object.assign({}, ...instructions(finalStage, "ENV").map((i) => keyValues(i.args)));
+    for (const path of [imageEnv.TOKEN_LOG_PATH, app.environment.TOKEN_LOG_PATH]) expect(path).toStartWith(`${imageEnv.CODEX_HOME}/`);
+  });
+
   test("healthchecks run the binaries the image holds, with --healthcheck", () => {
     const copied = instructions(finalStage, "COPY").map((i) => i.args);
     for (const [service, binary] of [[app, "/app/codex-completions-api"], [auth, "/app/codex-forward-auth"]] as const) {
