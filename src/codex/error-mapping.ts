@@ -38,7 +38,8 @@ export function withoutPaths(text: string): string {
   return text.replace(/(?<![\w:/\\])(?:[A-Za-z]:)?(?:[\\/][^\s\\/:'"`]+){2,}[\\/]?/g, "<path>");
 }
 
-export function mapCodexError(error: CodexTurnError | null | undefined): ApiError {
+/** `inputParam`: the request field holding the conversation, named when it is too long. */
+export function mapCodexError(error: CodexTurnError | null | undefined, inputParam = "messages"): ApiError {
   const info = error?.codexErrorInfo ?? "other";
   const kind = typeof info === "string" ? info : Object.keys(info as object)[0] ?? "other";
   const status = upstreamStatus(info);
@@ -47,7 +48,7 @@ export function mapCodexError(error: CodexTurnError | null | undefined): ApiErro
   switch (kind) {
     case "contextWindowExceeded":
       return new ApiError({
-        status: 400, type: "invalid_request_error", code: "context_length_exceeded", param: "messages",
+        status: 400, type: "invalid_request_error", code: "context_length_exceeded", param: inputParam,
         message: "The conversation exceeds the model's context window.", headers: NO_RETRY,
       });
     case "usageLimitExceeded":

@@ -35,6 +35,8 @@ export interface TurnRequest {
   input: TurnInput[];
   tools: DynamicTool[];
   outputSchema: Record<string, unknown> | null;
+  /** The request field that holds the conversation (`messages`, `prompt`, `input`): errors about it name it. */
+  inputParam: string;
 }
 
 export interface TokenUsage {
@@ -49,8 +51,10 @@ export interface TokenUsage {
 export type UsageReporter = (usage: TokenUsage) => void;
 
 export type TurnEvent =
-  | { type: "text"; delta: string }
-  | { type: "reasoning"; delta: string }
+  /** `item`: Codex's id of the message item the text belongs to (a turn can hold several). */
+  | { type: "text"; delta: string; item?: string }
+  /** `item`: Codex's id of the reasoning item; `part`: the index of the summary part within it. */
+  | { type: "reasoning"; delta: string; item?: string; part?: number }
   | { type: "tool_call"; id: string; name: string; arguments: string }
   /** Every tool call of the current model step is known: the turn can stop here. */
   | { type: "tool_calls_complete" }

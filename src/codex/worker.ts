@@ -58,6 +58,8 @@ interface ActiveTurn {
   /** Codex reported turn/completed (in any status): nothing left to interrupt. */
   completed: boolean;
   tools: ClientToolCalls;
+  /** The request field holding the conversation, for the context-length error. */
+  inputParam: string;
   done: Promise<void>;
   markDone(): void;
 }
@@ -195,7 +197,7 @@ export class CodexWorker {
       let markDone!: () => void;
       const done = new Promise<void>((r) => (markDone = r));
       turn = {
-        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone,
+        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone, inputParam: request.inputParam,
         tools: new ClientToolCalls(
           request.tools.map((t) => t.name),
           request.history.flatMap((item) => (item.type === "function_call" ? [item.call_id] : [])),
@@ -259,10 +261,10 @@ export class CodexWorker {
     if (!turn) return;
     switch (method) {
       case "item/agentMessage/delta":
-        turn.channel.push({ type: "text", delta: params.delta });
+        turn.channel.push({ type: "text", delta: params.delta, item: params.itemId });
         break;
       case "item/reasoning/summaryTextDelta":
-        turn.channel.push({ type: "reasoning", delta: params.delta });
+        turn.channel.push({ type: "reasoning", delta: params.delta, item: params.itemId, part: params.summaryIndex });
         break;
       case "thread/tokenUsage/updated": {
         // One ephemeral thread per request, so the thread total is exactly this request's usage.
@@ -287,7 +289,7 @@ export class CodexWorker {
       case "turn/completed": {
         turn.completed = true;
         const status = params.turn?.status;
-        if (status === "failed") turn.channel.fail(mapCodexError(params.turn.error));
+        if (status === "failed") turn.channel.fail(mapCodexError(params.turn.error, turn.inputParam));
         else turn.channel.end();
         turn.markDone();
         break;

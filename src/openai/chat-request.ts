@@ -212,6 +212,7 @@ export function planChat(
       input,
       tools: tools.offered,
       outputSchema: format.outputSchema,
+      inputParam: "messages",
     },
   };
 }

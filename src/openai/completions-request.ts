@@ -101,6 +101,7 @@ export function planCompletions(
         input: [{ type: "text", text: prompt }],
         tools: [],
         outputSchema: null,
+        inputParam: "prompt",
       },
     })),
   );

@@ -236,6 +236,7 @@ export function planResponse(body: ResponsesRequestBody, catalog: ModelCatalog, 
       input: parsed.input,
       tools: toolSelection.offered,
       outputSchema: format.outputSchema,
+      inputParam: "input",
     },
     settings: {
       instructions: typeof body.instructions === "string" ? body.instructions : null,

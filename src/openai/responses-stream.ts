@@ -4,8 +4,9 @@
  *
  * Order per item: `output_item.added`, its part/summary `added`, deltas, `done`s, then
  * `output_item.done`; a function call's arguments arrive complete from Codex and go out as
- * one `function_call_arguments.delta`. Text after reasoning (or the reverse) closes the open
- * item and starts a new one, so output indexes follow the order the model produced things.
+ * one `function_call_arguments.delta`. Text after reasoning (or the reverse), or from another of
+ * Codex's items, closes the open item and starts a new one, so output items and their indexes
+ * follow what the model produced; a reasoning item's summary parts stay apart the same way.
  */
 import type { TokenUsage, TurnEvent } from "../codex/types.ts";
 import type { ApiError } from "./errors.ts";
@@ -28,7 +29,11 @@ export interface FoldOptions {
   parallelToolCalls: boolean;
 }
 
-type OpenItem = { item: MessageItem; index: number } | { item: ReasoningItem; index: number };
+/** The item being written, with Codex's id for it (`source`) and, for reasoning, Codex's index of the open summary part. */
+type OpenMessage = { item: MessageItem; index: number; source: string | undefined };
+type OpenReasoning = { item: ReasoningItem; index: number; source: string | undefined; part: number | undefined };
+type OpenItem = OpenMessage | OpenReasoning;
+const isReasoning = (open: OpenItem | null): open is OpenReasoning => open?.item.type === "reasoning";
 
 export class ResponseEventFold {
   #sequence = 0;
@@ -75,10 +80,10 @@ export class ResponseEventFold {
     const events: ResponseEvent[] = [];
     switch (event.type) {
       case "text":
-        this.#text(event.delta, events);
+        this.#text(event.delta, event.item, events);
         return { events, stop: false };
       case "reasoning":
-        if (this.options.includeReasoning) this.#reasoning(event.delta, events);
+        if (this.options.includeReasoning) this.#reasoning(event.delta, event.item, event.part, events);
         return { events, stop: false };
       case "tool_call":
         // parallel_tool_calls:false keeps the first call; the step still runs to its end for its usage.
@@ -109,12 +114,12 @@ export class ResponseEventFold {
     ];
   }
 
-  #text(delta: string, events: ResponseEvent[]): void {
+  #text(delta: string, source: string | undefined, events: ResponseEvent[]): void {
     let open = this.#open;
-    if (!open || open.item.type !== "message") {
+    if (!open || open.item.type !== "message" || open.source !== source) {
       this.#close(events);
       const item: MessageItem = { type: "message", id: randomId("msg_"), status: "in_progress", role: "assistant", content: [] };
-      open = this.#begin(item, events);
+      open = this.#begin({ item, index: this.#output.length, source }, events);
       item.content.push(outputTextPart(""));
       events.push(this.#event("response.content_part.added", {
         item_id: item.id, output_index: open.index, content_index: 0, part: outputTextPart(""),
@@ -127,21 +132,39 @@ export class ResponseEventFold {
     }));
   }
 
-  #reasoning(delta: string, events: ResponseEvent[]): void {
+  #reasoning(delta: string, source: string | undefined, part: number | undefined, events: ResponseEvent[]): void {
     let open = this.#open;
-    if (!open || open.item.type !== "reasoning") {
+    if (!isReasoning(open) || open.source !== source) {
       this.#close(events);
       const item: ReasoningItem = { type: "reasoning", id: randomId("rs_"), summary: [] };
-      open = this.#begin(item, events);
-      item.summary.push({ type: "summary_text", text: "" });
-      events.push(this.#event("response.reasoning_summary_part.added", {
-        item_id: item.id, output_index: open.index, summary_index: 0, part: { type: "summary_text", text: "" },
-      }));
+      open = this.#begin({ item, index: this.#output.length, source, part }, events);
+      this.#addSummaryPart(open, events);
+    } else if (open.part !== part) {
+      this.#closeSummaryPart(open, events);
+      open.part = part;
+      this.#addSummaryPart(open, events);
     }
-    const item = open.item as ReasoningItem;
-    item.summary[0]!.text += delta;
+    const { item, index } = open;
+    const summaryIndex = item.summary.length - 1;
+    item.summary[summaryIndex]!.text += delta;
     events.push(this.#event("response.reasoning_summary_text.delta", {
-      item_id: item.id, output_index: open.index, summary_index: 0, delta,
+      item_id: item.id, output_index: index, summary_index: summaryIndex, delta,
+    }));
+  }
+
+  #addSummaryPart({ item, index }: { item: ReasoningItem; index: number }, events: ResponseEvent[]): void {
+    item.summary.push({ type: "summary_text", text: "" });
+    events.push(this.#event("response.reasoning_summary_part.added", {
+      item_id: item.id, output_index: index, summary_index: item.summary.length - 1, part: { type: "summary_text", text: "" },
+    }));
+  }
+
+  #closeSummaryPart({ item, index }: { item: ReasoningItem; index: number }, events: ResponseEvent[]): void {
+    const summaryIndex = item.summary.length - 1;
+    const text = item.summary[summaryIndex]!.text;
+    events.push(this.#event("response.reasoning_summary_text.done", { item_id: item.id, output_index: index, summary_index: summaryIndex, text }));
+    events.push(this.#event("response.reasoning_summary_part.done", {
+      item_id: item.id, output_index: index, summary_index: summaryIndex, part: { type: "summary_text", text },
     }));
   }
 
@@ -163,11 +186,10 @@ export class ResponseEventFold {
     events.push(this.#event("response.output_item.done", { output_index: index, item: this.#snapshot(item) }));
   }
 
-  #begin<T extends MessageItem | ReasoningItem>(item: T, events: ResponseEvent[]): { item: T; index: number } {
-    const open = { item, index: this.#output.length };
-    this.#output.push(item);
-    this.#open = open as OpenItem;
-    events.push(this.#event("response.output_item.added", { output_index: open.index, item: this.#snapshot(item) }));
+  #begin<T extends OpenItem>(open: T, events: ResponseEvent[]): T {
+    this.#output.push(open.item);
+    this.#open = open;
+    events.push(this.#event("response.output_item.added", { output_index: open.index, item: this.#snapshot(open.item) }));
     return open;
   }
 
@@ -177,19 +199,14 @@ export class ResponseEventFold {
     if (!open) return;
     this.#open = null;
     const { index } = open;
-    if (open.item.type === "message") {
+    if (isReasoning(open)) {
+      this.#closeSummaryPart(open, events);
+    } else {
       const item = open.item;
       const part = item.content[0]!;
       events.push(this.#event("response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text: part.text, logprobs: [] }));
       events.push(this.#event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part: this.#snapshot(part) }));
       item.status = "completed";
-    } else {
-      const item = open.item;
-      const text = item.summary[0]!.text;
-      events.push(this.#event("response.reasoning_summary_text.done", { item_id: item.id, output_index: index, summary_index: 0, text }));
-      events.push(this.#event("response.reasoning_summary_part.done", {
-        item_id: item.id, output_index: index, summary_index: 0, part: { type: "summary_text", text },
-      }));
     }
     events.push(this.#event("response.output_item.done", { output_index: index, item: this.#snapshot(open.item) }));
   }

@@ -104,6 +104,19 @@ describe("non-streamed responses", () => {
     expect(response.usage?.output_tokens_details.reasoning_tokens).toBe(DEFAULT_USAGE.reasoning);
   });
 
+  test("a conversation too long for the model is a 400 naming each route's own field: input, prompt, messages", async () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ["/v1/responses", { input: "[[scenario:ctx]] x" }, "input"],
+      ["/v1/completions", { prompt: "[[scenario:ctx]] x" }, "prompt"],
+      ["/v1/chat/completions", { messages: [{ role: "user", content: "[[scenario:ctx]] x" }] }, "messages"],
+    ];
+    for (const [path, body, param] of cases) {
+      const res = await live.proxy.post(path, { model: "codex-5", ...body });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatchObject({ code: "context_length_exceeded", param });
+    }
+  });
+
   test("previous_response_id is a clear 400 (nothing is stored); an upstream 400 keeps its status", async () => {
     const error = await live.client.responses.create({ model: "codex-5", input: "hi", previous_response_id: "resp_x" }).catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
@@ -223,6 +236,30 @@ describe("streamed responses", () => {
     events.forEach((event, i) => expect(event.sequence_number).toBe(i));
     const added = events.filter((e) => e.type === "response.output_item.added");
     expect(added.map((e) => [e.output_index, e.item.type])).toEqual([[0, "reasoning"], [1, "message"]]);
+  });
+
+  test("two message items of one turn stay two output items, each with its own events", async () => {
+    const events = await streamEvents(await live.proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:twomsgs]] go", stream: true }));
+    const added = events.filter((e) => e.type === "response.output_item.added");
+    expect(added.map((e) => [e.output_index, e.item.type])).toEqual([[0, "message"], [1, "message"]]);
+    const done = events.filter((e) => e.type === "response.output_text.done");
+    expect(done.map((e) => [e.output_index, e.item_id, e.text])).toEqual([[0, added[0].item.id, "First message."], [1, added[1].item.id, DEFAULT_REPLY]]);
+    expect(added[0].item.id).not.toBe(added[1].item.id);
+    const final = events.at(-1).response;
+    expect(final.output.map((item: any) => item.content[0].text)).toEqual(["First message.", DEFAULT_REPLY]);
+    const plain = await (await live.proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:twomsgs]] go" })).json();
+    expect(plain.output.map((item: any) => item.content[0].text)).toEqual(["First message.", DEFAULT_REPLY]);
+    expect(plain.output_text).toBe(`First message.${DEFAULT_REPLY}`);
+  });
+
+  test("a reasoning summary in two parts keeps them apart, with summary_index 0 and 1", async () => {
+    const events = await streamEvents(await live.proxy.post("/v1/responses", {
+      model: "codex-5", input: "[[scenario:multisummary]] go", stream: true, reasoning: { summary: "auto" },
+    }));
+    const parts = events.filter((e) => e.type === "response.reasoning_summary_part.done");
+    expect(parts.map((e) => [e.output_index, e.summary_index, e.part.text])).toEqual([[0, 0, "First part."], [0, 1, "Second part."]]);
+    expect(events.filter((e) => e.type === "response.reasoning_summary_part.added").map((e) => e.summary_index)).toEqual([0, 1]);
+    expect(events.at(-1).response.output[0].summary).toEqual([{ type: "summary_text", text: "First part." }, { type: "summary_text", text: "Second part." }]);
   });
 
   test("event order for a function call", async () => {

@@ -11,6 +11,9 @@
  *   [[scenario:error500]] [[scenario:error429]] [[scenario:error400]] [[scenario:failed]]
  *   [[scenario:cut]]          close the socket after the first delta
  *   [[scenario:reasoning]]    a reasoning item with a summary before the text
+ *   [[scenario:multisummary]] a reasoning item with two summary parts before the text
+ *   [[scenario:twomsgs]]      two message items: "First message." then the reply
+ *   [[scenario:ctx]]          response.failed with context_length_exceeded
  *   [[call:NAME]] [[args:JSON]]  a function call (several pairs → parallel calls)
  *   [[usage:IN,CACHED,OUT,REASONING]]  the usage block to report
  *   [[chunks:N]]              stream the reply in N deltas (default 4)
@@ -188,13 +191,25 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
           try {
             send("response.created", { response: { id: respId, status: "in_progress", output: [] } });
             let index = 0;
-            if (scenario === "reasoning") {
-              const summary = "Thinking about the answer.";
-              send("response.output_item.added", { output_index: index, item: { type: "reasoning", id: `rs_${seq}`, summary: [] } });
-              for (const d of chunkText(summary, 2)) {
-                send("response.reasoning_summary_text.delta", { item_id: `rs_${seq}`, output_index: index, summary_index: 0, delta: d });
-              }
-              send("response.output_item.done", { output_index: index, item: { type: "reasoning", id: `rs_${seq}`, summary: [{ type: "summary_text", text: summary }] } });
+            if (scenario === "reasoning" || scenario === "multisummary") {
+              const parts = scenario === "reasoning" ? ["Thinking about the answer."] : ["First part.", "Second part."];
+              const id = `rs_${seq}`;
+              send("response.output_item.added", { output_index: index, item: { type: "reasoning", id, summary: [] } });
+              parts.forEach((part, summaryIndex) => {
+                send("response.reasoning_summary_part.added", { item_id: id, output_index: index, summary_index: summaryIndex, part: { type: "summary_text", text: "" } });
+                for (const d of chunkText(part, 2)) {
+                  send("response.reasoning_summary_text.delta", { item_id: id, output_index: index, summary_index: summaryIndex, delta: d });
+                }
+                send("response.reasoning_summary_part.done", { item_id: id, output_index: index, summary_index: summaryIndex, part: { type: "summary_text", text: part } });
+              });
+              send("response.output_item.done", { output_index: index, item: { type: "reasoning", id, summary: parts.map((text) => ({ type: "summary_text", text })) } });
+              index++;
+            }
+            if (scenario === "twomsgs") {
+              const first = "First message.";
+              send("response.output_item.added", { output_index: index, item: { type: "message", id: `${msgId}_first`, role: "assistant", content: [] } });
+              send("response.output_text.delta", { item_id: `${msgId}_first`, output_index: index, content_index: 0, delta: first });
+              send("response.output_item.done", { output_index: index, item: { type: "message", id: `${msgId}_first`, role: "assistant", content: [{ type: "output_text", text: first }] } });
               index++;
             }
             if (calls.length === 0) {
@@ -222,6 +237,8 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
             }
             if (scenario === "failed") {
               send("response.failed", { response: { id: respId, status: "failed", error: { code: "server_error", message: "fake response.failed" } } });
+            } else if (scenario === "ctx") {
+              send("response.failed", { response: { id: respId, status: "failed", error: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." } } });
             } else {
               send("response.completed", {
                 response: {

@@ -16,7 +16,7 @@ describe("legacy completions request → Codex turns", () => {
     expect(p.choices[0]!.prompt).toBe("Say hi");
     expect(p.choices[0]!.turn).toEqual({
       model: "gpt-5.5", effort: null, summary: "none", instructions: "DEFAULT", history: [],
-      input: [{ type: "text", text: "Say hi" }], tools: [], outputSchema: null,
+      input: [{ type: "text", text: "Say hi" }], tools: [], outputSchema: null, inputParam: "prompt",
     });
     expect(p.requestedModel).toBe("codex-5");
     expect(p.stream).toBe(false);

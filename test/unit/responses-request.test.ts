@@ -17,7 +17,7 @@ describe("Responses input → Codex turn", () => {
     const p = plan({});
     expect(p.turn).toEqual({
       model: "gpt-5.5", effort: null, summary: "none", instructions: "DEFAULT", history: [],
-      input: [{ type: "text", text: "hi" }], tools: [], outputSchema: null,
+      input: [{ type: "text", text: "hi" }], tools: [], outputSchema: null, inputParam: "input",
     });
     expect(p.requestedModel).toBe("codex-5");
     expect(p.stream).toBe(false);

@@ -7,7 +7,7 @@ import { HoldingBackend } from "../support/holding-backend.ts";
 import { chat, opsApp } from "../support/ops-app.ts";
 import { waitFor } from "../support/processes.ts";
 
-const turn = (): TurnRequest => ({ model: "m", effort: null, summary: "none", instructions: "", history: [], input: [], tools: [], outputSchema: null });
+const turn = (): TurnRequest => ({ model: "m", effort: null, summary: "none", instructions: "", history: [], input: [], tools: [], outputSchema: null, inputParam: "messages" });
 
 describe("TurnDeadline", () => {
   test("idle and overall timeouts abort with 504 timeout_error and precise codes", async () => {
