@@ -202,6 +202,9 @@ export function planResponse(body: ResponsesRequestBody, catalog: ModelCatalog, 
     throw notStored("previous_response_id", "'previous_response_id'");
   }
   if (body.conversation !== undefined && body.conversation !== null) throw notStored("conversation", "'conversation'");
+  if (body.prompt !== undefined && body.prompt !== null) {
+    throw notStored("prompt", "a stored prompt template ('prompt')", ", with the template's text in 'instructions'");
+  }
   if (body.background === true) {
     throw new ApiError({
       status: 400, type: "invalid_request_error", code: "unsupported_parameter", param: "background",

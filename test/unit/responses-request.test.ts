@@ -84,10 +84,11 @@ describe("Responses input → Codex turn", () => {
     expect(rejection({ input: [{ role: "system", content: "only instructions" }] }).param).toBe("input");
   });
 
-  test("nothing is stored: previous_response_id, conversation and item_reference are clear 400s", () => {
+  test("nothing is stored: previous_response_id, conversation, stored prompts and item_reference are clear 400s", () => {
     for (const [body, param] of [
       [{ previous_response_id: "resp_123" }, "previous_response_id"],
       [{ conversation: "conv_1" }, "conversation"],
+      [{ prompt: { id: "pmpt_123", version: "2" } }, "prompt"],
       [{ input: [{ type: "item_reference", id: "msg_1" }, { role: "user", content: "hi" }] }, "input[0].id"],
     ] as const) {
       const error = rejection(body as Partial<ResponsesRequestBody>);
