@@ -88,8 +88,11 @@ export interface ProxyApp {
   isDraining(): boolean;
   /** Requests begun and not yet finished (a stream finishes with its last frame). */
   inFlight(): number;
-  /** Ends every open stream's turn with `reason` (it gets one error frame, then [DONE]). */
-  endStreams(reason: () => ApiError): number;
+  /**
+   * Ends every turn still running with `reason`: a stream gets one error frame, then [DONE];
+   * a non-streamed request gets the error as its answer. Returns how many were ended.
+   */
+  endTurns(reason: () => ApiError): number;
 }
 
 export function buildApp(deps: AppDeps): ProxyApp {
@@ -110,6 +113,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
     streams.release(ctx);
   };
   const listeners = [settle, ...(deps.listeners ?? [])];
+  const openTurns = new Set<(reason: ApiError) => void>();
   const accessLine = infoLineWriter(logger, "request");
   const finish = (ctx: Parameters<RequestListener>[0]["ctx"], status: number) => finishRequest(logger, accessLine, listeners, ctx, status);
   const keys = new KeyRing(config.apiKeys);
@@ -178,11 +182,11 @@ export function buildApp(deps: AppDeps): ProxyApp {
   app
     .use(healthRoutes({ config, backend: deps.backend, isDraining: () => draining }))
     .use(modelRoutes(deps.catalog, config.protectModels && !config.authDisabled))
-    .use(chatRoutes({ ...deps, finish, streams }))
-    .use(completionsRoutes({ ...deps, finish, streams }))
+    .use(chatRoutes({ ...deps, finish, streams, openTurns }))
+    .use(completionsRoutes({ ...deps, finish, streams, openTurns }))
     .use(usageRoutes(deps.usage ?? new UsageStore()));
 
-  if (config.enableResponses) app.use(responsesRoutes({ ...deps, finish, streams }));
+  if (config.enableResponses) app.use(responsesRoutes({ ...deps, finish, streams, openTurns }));
   if (config.testEndpoints) app.use(testEndpointRoutes({ guard: streams, keys, authDisabled: config.authDisabled, clientAddress }));
   if (metrics && servesMetrics) {
     app.use(metricsRoutes({
@@ -210,6 +214,10 @@ export function buildApp(deps: AppDeps): ProxyApp {
     },
     isDraining: () => draining,
     inFlight: () => inFlight,
-    endStreams: (reason) => streams.endAll(reason),
+    endTurns(reason) {
+      const waiting = [...openTurns];
+      for (const end of waiting) end(reason());
+      return streams.endAll(reason) + waiting.length;
+    },
   };
 }

@@ -74,8 +74,8 @@ export async function startServer(env = runtime.env()): Promise<RunningServer> {
       app.startDraining();
       const idle = () => app.inFlight() === 0;
       if (!(await waitUntil(idle, config.drainMs))) {
-        const ended = app.endStreams(() => serviceUnavailable("The server is shutting down.", "server_shutting_down"));
-        logger.warn({ streams: ended, in_flight: app.inFlight() }, "drain window over: ending open streams");
+        const ended = app.endTurns(() => serviceUnavailable("The server is shutting down.", "server_shutting_down"));
+        logger.warn({ turns: ended, in_flight: app.inFlight() }, "drain window over: ending open turns");
         await waitUntil(idle, 2_000);
       }
       // Closing the pool fails any turn still running, so its request answers before the listener goes.

@@ -10,6 +10,7 @@ import type { Config } from "../config/env.ts";
 import type { ModelCatalog } from "../config/models.ts";
 import type { CodexBackend, UsageReporter } from "../codex/types.ts";
 import type { ConcurrencyGuard } from "../http/concurrency-guard.ts";
+import type { ApiError } from "../openai/errors.ts";
 import { elapsedMs, requestContext, type RequestContext } from "../http/request-context.ts";
 import { keepaliveFor, sseResponse } from "../http/sse.ts";
 import { runtime } from "../runtime/index.ts";
@@ -26,6 +27,8 @@ export interface TurnRouteDeps {
   logger: Logger;
   /** Stream slots (PROXY_SSE_MAX_CONCURRENCY); a slot is given back when the request finishes. */
   streams: ConcurrencyGuard;
+  /** How to end each non-streamed turn still running (graceful shutdown ends them with the streams). */
+  openTurns: Set<(reason: ApiError) => void>;
   finish(ctx: RequestContext, status: number): void;
 }
 
@@ -61,9 +64,12 @@ export async function runTurnRoute<Started>(deps: TurnRouteDeps, request: Reques
   const turns = deadline.backend(backend);
   if (!spec.stream) {
     runtime.keepRequestAlive(request);
+    const end = (reason: ApiError) => deadline.abort(reason);
+    deps.openTurns.add(end);
     try {
       return await spec.complete(turns, deadline, reportUsage);
     } finally {
+      deps.openTurns.delete(end);
       deadline.dispose();
     }
   }

@@ -5,6 +5,7 @@
  * out), closes the workers and exits 0 with no Codex process left.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { createCodexHome, type CodexHome } from "../support/codex-home.ts";
 import { DEFAULT_REPLY, startFakeModelServer, type FakeModelServer } from "../support/fake-model-server.ts";
 import { codexPids, waitFor } from "../support/processes.ts";
@@ -116,5 +117,30 @@ describe("graceful shutdown", () => {
 
     expect(await exitCode(server, 15_000)).toBe(0);
     expect(codexPids(home.path)).toEqual([]);
+  });
+
+  test("when the drain window ends, a non-streamed request still running and one queued for a slot both get the 503", async () => {
+    const { server, fake, home, url } = await boot({ PROXY_DRAIN_MS: "1000", WORKER_MAX_CONCURRENCY: "1" });
+    const chat = (content: string) => fetch(`${url}/v1/chat/completions`, {
+      method: "POST", headers, body: JSON.stringify({ model: "codex-5", messages: [{ role: "user", content }] }),
+    });
+    const running = chat("[[scenario:stall]]");
+    await waitFor(() => fake.requests.length === 1, 5_000, "the first turn to reach the model");
+    const queued = chat("queued behind the stalled turn");
+    await Bun.sleep(300);
+    expect(fake.requests.length).toBe(1);
+    const sentAt = Date.now();
+    server.proc.kill("SIGTERM");
+
+    for (const res of await Promise.all([running, queued])) {
+      expect(res.status).toBe(503);
+      expect((await res.json()).error).toMatchObject({ type: "service_unavailable_error", code: "server_shutting_down" });
+    }
+    expect(Date.now() - sentAt).toBeLessThan(3_000);
+    expect(fake.requests.length).toBe(1);
+    expect(await exitCode(server, 15_000)).toBe(0);
+    expect(codexPids(home.path)).toEqual([]);
+    const lines = readFileSync(`${home.path}/usage.ndjson`, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(lines.map((l) => [l.status, l.error_code])).toEqual([[503, "server_shutting_down"], [503, "server_shutting_down"]]);
   });
 });
