@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
+import { settlesWithin } from "../services/race-steps.ts";
 import { mapCodexError, withoutPaths } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
@@ -62,6 +63,37 @@ interface ActiveTurn {
   inputParam: string;
   done: Promise<void>;
   markDone(): void;
+}
+
+/** How long releasing a turn waits for Codex to confirm its interrupt. */
+const INTERRUPT_WAIT_MS = 2_000;
+
+/**
+ * The answer to a JSON-RPC request, or the abort reason as soon as `signal` aborts: a hung
+ * worker never answers, and the request's timeouts must still end it. An answer that comes
+ * after the abort is handed to `late`, which undoes what it started.
+ */
+function unlessAborted<T>(request: Promise<T>, signal: AbortSignal, late: (result: T) => Promise<unknown>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let abandoned = false;
+    const onAbort = () => {
+      abandoned = true;
+      reject(signal.reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort);
+    request.then(
+      (result) => {
+        signal.removeEventListener("abort", onAbort);
+        if (abandoned) void late(result).catch(() => {});
+        else resolve(result);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 export class CodexWorker {
@@ -184,7 +216,7 @@ export class CodexWorker {
       const rpc = this.#rpc;
       if (!rpc || !this.#ready) throw workerExited();
       if (this.#loginMissing) throw notLoggedIn();
-      const started = await rpc.request("thread/start", {
+      const starting = rpc.request("thread/start", {
         ephemeral: true,
         approvalPolicy: "never",
         sandbox: this.options.sandboxMode,
@@ -193,6 +225,7 @@ export class CodexWorker {
         model: request.model,
         ...(request.tools.length ? { dynamicTools: request.tools.map((t) => ({ type: "function", ...t })), experimentalRawEvents: true } : {}),
       });
+      const started = await unlessAborted(starting, signal, (late) => rpc.request("thread/unsubscribe", { threadId: late.thread.id }));
       threadId = started.thread.id as string;
       let markDone!: () => void;
       const done = new Promise<void>((r) => (markDone = r));
@@ -206,7 +239,8 @@ export class CodexWorker {
       this.#turns.set(threadId, turn);
       if (signal.aborted) throw signal.reason;
       if (request.history.length) await rpc.request("thread/inject_items", { threadId, items: request.history });
-      const begun = await rpc.request("turn/start", {
+      const startedThread = threadId;
+      const beginning = rpc.request("turn/start", {
         threadId,
         input: request.input.map((i) => (i.type === "text" ? { type: "text", text: i.text, text_elements: [] } : i)),
         model: request.model,
@@ -214,6 +248,7 @@ export class CodexWorker {
         ...(request.effort ? { effort: request.effort } : {}),
         ...(request.outputSchema ? { outputSchema: request.outputSchema } : {}),
       });
+      const begun = await unlessAborted(beginning, signal, (late) => rpc.request("turn/interrupt", { threadId: startedThread, turnId: late.turn.id }));
       turn.turnId = begun.turn.id;
       if (signal.aborted) throw signal.reason;
       yield* turn.channel;
@@ -234,8 +269,9 @@ export class CodexWorker {
     const rpc = this.#rpc;
     if (rpc && !rpc.closed) {
       if (turn && !turn.completed && turn.turnId) {
-        await rpc.request("turn/interrupt", { threadId, turnId: turn.turnId }).catch(() => {});
-        await Promise.race([turn.done, new Promise((r) => setTimeout(r, 2_000))]);
+        // Bounded as a whole: a hung worker answers neither, and the request's error waits for this.
+        const interrupted = rpc.request("turn/interrupt", { threadId, turnId: turn.turnId }).catch(() => {}).then(() => turn.done);
+        await settlesWithin(interrupted, INTERRUPT_WAIT_MS);
       }
       turn?.tools.release();
       rpc.request("thread/unsubscribe", { threadId }).catch(() => {});

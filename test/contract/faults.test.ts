@@ -201,6 +201,30 @@ describe("worker faults (two workers)", () => {
   }, SLOW_TEST_MS);
 });
 
+describe("a hung worker with the liveness probe off", () => {
+  let proxy: ProxyUnderTest;
+  beforeAll(async () => {
+    proxy = await startProxy({ CODEX_WORKERS: "1", WORKER_PING_INTERVAL_MS: "0", PROXY_IDLE_TIMEOUT_MS: "1000", PROXY_TIMEOUT_MS: "2500" });
+  });
+  afterAll(() => stopAndReap(proxy));
+
+  test("the request timeouts still end every request: mid-stream, and one waiting for Codex to start its thread", async () => {
+    const worker = proxy.server.backend.workers()[0]!;
+    const stalled = await openStream(proxy.url + CHAT, { method: "POST", headers: proxy.headers(), body: JSON.stringify(ask("[[scenario:stall]]", true)) });
+    const stoppedAt = Date.now();
+    process.kill(worker.pid!, "SIGSTOP");
+    try {
+      const fresh = proxy.post(CHAT, ask("sent while the worker is hung"));
+      expectErrorFrameThenDone(await stalled.rest(), "timeout_error", "idle_timeout");
+      await expectEnvelope(await fresh, 504, "timeout_error", "idle_timeout");
+      // The idle timeout, plus at most the bounded wait for Codex to confirm the interrupt.
+      expect(Date.now() - stoppedAt).toBeLessThan(4_500);
+    } finally {
+      process.kill(worker.pid!, "SIGKILL");
+    }
+  }, SLOW_TEST_MS);
+});
+
 describe("Codex cannot start", () => {
   test("binary missing: fast 503 codex_unavailable, not retryable, no path in the message; /readyz 503", async () => {
     const proxy = await startProxy({ CODEX_BIN: "/nonexistent/dir/codex", ...SUPERVISION }, { waitReady: false });
