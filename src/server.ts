@@ -129,10 +129,17 @@ if (import.meta.main) {
     },
     async serve() {
       runtime.onFatal(exitFatally);
-      const running = await startServer();
-      const stop = () => void running.shutdown().then(() => runtime.exit(0));
+      // Handled from the first moment: a signal during boot shuts down as soon as the server is up.
+      let running: RunningServer | null = null;
+      let stopRequested = false;
+      const stop = () => {
+        stopRequested = true;
+        if (running) void running.shutdown().then(() => runtime.exit(0));
+      };
       runtime.onSignal("SIGTERM", stop);
       runtime.onSignal("SIGINT", stop);
+      running = await startServer();
+      if (stopRequested) stop();
     },
   });
 }

@@ -132,7 +132,12 @@ export class CodexWorker {
     this.#rpc = new JsonRpcConnection(child, {
       onNotification: (method, params) => this.#onNotification(method, params),
       onServerRequest: (method, params) => this.#onServerRequest(method, params),
-      onClose: () => child.kill("SIGKILL"),
+      // Not ready from the moment its output ends: the exit is reaped a little later, and a turn
+      // routed here in between would fail at once instead of waiting for a live worker.
+      onClose: () => {
+        this.#ready = false;
+        child.kill("SIGKILL");
+      },
       onTraffic: this.options.onTraffic,
     });
     let timer: ReturnType<typeof setTimeout> | undefined;

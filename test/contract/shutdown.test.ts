@@ -23,7 +23,7 @@ afterEach(async () => {
   }
 });
 
-async function boot(env: Record<string, string>) {
+function spawn(env: Record<string, string>) {
   const fake = startFakeModelServer();
   const home = createCodexHome(fake.url);
   const server = spawnServer([BUN, "src/server.ts"], {
@@ -36,6 +36,11 @@ async function boot(env: Record<string, string>) {
     },
   });
   started.push({ server, fake, home });
+  return { server, fake, home };
+}
+
+async function boot(env: Record<string, string>) {
+  const { server, fake, home } = spawn(env);
   const url = `http://127.0.0.1:${await server.port}`;
   await waitForReady(url);
   await waitFor(() => codexPids(home.path).length > 0, 5_000, "the Codex worker to run");
@@ -99,6 +104,22 @@ describe("graceful shutdown", () => {
     expect(await exitCode(server, 15_000)).toBe(0);
     expect(codexPids(home.path)).toEqual([]);
     // stdout is read asynchronously: the last line may arrive just after the exit.
+    await waitFor(() => server.logs.some((l) => l.msg === "stopped"), 2_000, 'the "stopped" log line');
+  });
+
+  test("a SIGTERM during boot shuts down cleanly once the server is up: exit 0, no Codex left", async () => {
+    const { server, home } = spawn({});
+    // The moment the process handles SIGTERM (its caught-signal mask in /proc), still booting.
+    const catchesSigterm = () => {
+      const mask = /SigCgt:\s*(\w+)/.exec(readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))![1]!;
+      return ((BigInt(`0x${mask}`) >> 14n) & 1n) === 1n;
+    };
+    await waitFor(catchesSigterm, 10_000, "the server to handle SIGTERM");
+    const listeningAtSignal = server.logs.some((l) => l.msg === "listening");
+    server.proc.kill("SIGTERM");
+    expect(await exitCode(server, 15_000)).toBe(0);
+    expect(listeningAtSignal).toBe(false);
+    expect(codexPids(home.path)).toEqual([]);
     await waitFor(() => server.logs.some((l) => l.msg === "stopped"), 2_000, 'the "stopped" log line');
   });
 
