@@ -4,7 +4,7 @@
  * the OpenAI envelope. The time limit bounds slow-body (slowloris) clients, which the
  * runtime's idle timer alone would let trickle for minutes.
  */
-import { ApiError, bodyTooLarge, invalidRequest } from "../openai/errors.ts";
+import { ApiError, bodyTooLarge, clientClosed, invalidRequest } from "../openai/errors.ts";
 
 /** Shared: a decode without `stream` keeps no state, and constructing a decoder per request showed in profiles. */
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -21,6 +21,9 @@ export async function readJsonBody(request: Request, limit: number, timeoutMs = 
   let bytes: Uint8Array;
   try {
     bytes = declared >= 0 ? await whole(request, expired, timeoutMs) : await capped(request.body, limit, expired, timeoutMs);
+  } catch (error) {
+    // A body cut off by the client hanging up is its hang-up, not a malformed body.
+    throw request.signal.aborted ? clientClosed() : error;
   } finally {
     clearTimeout(timer);
   }

@@ -87,6 +87,10 @@ export const serviceUnavailable = (message: string, code = "service_unavailable"
 export const internalError = (message = "The server had an error while processing your request.") =>
   new ApiError({ status: 500, type: "server_error", code: "internal_error", message });
 
+/** The client hung up (nginx's 499): never sent, but what the logs and metrics record. */
+export const clientClosed = () =>
+  new ApiError({ status: 499, type: "invalid_request_error", code: "client_closed_request", message: "The client closed the request." });
+
 /** Anything thrown that is not already an ApiError becomes a 500 without internals. */
 export function toApiError(error: unknown): ApiError {
   return error instanceof ApiError ? error : internalError();

@@ -10,11 +10,11 @@ import type { Config } from "../config/env.ts";
 import type { ModelCatalog } from "../config/models.ts";
 import type { CodexBackend, UsageReporter } from "../codex/types.ts";
 import type { ConcurrencyGuard } from "../http/concurrency-guard.ts";
-import type { ApiError } from "../openai/errors.ts";
+import { clientClosed, type ApiError } from "../openai/errors.ts";
 import { elapsedMs, requestContext, type RequestContext } from "../http/request-context.ts";
 import { keepaliveFor, sseResponse } from "../http/sse.ts";
 import { runtime } from "../runtime/index.ts";
-import { clientClosed, TurnDeadline } from "../services/turn-deadline.ts";
+import { TurnDeadline } from "../services/turn-deadline.ts";
 
 export const Nullable = <T extends Parameters<typeof t.Optional>[0]>(schema: T) => t.Optional(t.Union([schema, t.Null()]));
 /** Unknown fields are accepted: Elysia would otherwise strip them (or 422) silently. */

@@ -8,10 +8,10 @@ import type { CompletionsPlan } from "../openai/completions-request.ts";
 import {
   CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type TextCompletionMeta,
 } from "../openai/completions-response.ts";
-import { toApiError } from "../openai/errors.ts";
+import { clientClosed, toApiError } from "../openai/errors.ts";
 import { cutAtStop, StopSequenceCutter } from "../openai/stop-sequences.ts";
 import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
-import { clientClosed, type TurnDeadline } from "./turn-deadline.ts";
+import type { TurnDeadline } from "./turn-deadline.ts";
 import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
 
 

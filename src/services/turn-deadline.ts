@@ -6,10 +6,8 @@
  * receives, except for truncation, which is not an error: the answer ends with "length".
  */
 import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
-import { ApiError } from "../openai/errors.ts";
+import { ApiError, clientClosed } from "../openai/errors.ts";
 
-export const clientClosed = () =>
-  new ApiError({ status: 499, type: "invalid_request_error", code: "client_closed_request", message: "The client closed the request." });
 
 /** The abort reason of a truncated turn; `TurnDeadline.backend` turns it into a normal end. */
 export class TurnTruncated extends Error {
