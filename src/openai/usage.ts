@@ -25,6 +25,10 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
   };
 }
 
+/** The sum of the usages known (choices without one count nothing). */
+export const sumUsage = (usages: ReadonlyArray<TokenUsage | null | undefined>): TokenUsage =>
+  usages.reduce<TokenUsage>((sum, u) => (u ? addUsage(sum, u) : sum), ZERO_USAGE);
+
 /** Codex's output tokens already include reasoning tokens, as OpenAI's completion_tokens do. */
 export function toChatUsage(usage: TokenUsage): ChatUsage {
   return {

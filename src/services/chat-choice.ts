@@ -4,7 +4,7 @@
  * another choice of the same request failed. Several choices run concurrently and are
  * read as one stream of events tagged with their index.
  */
-import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
+import type { CodexBackend, TokenUsage, TurnEvent, TurnRequest } from "../codex/types.ts";
 import { emptyChoice, type ChoiceResult, type ToolCall } from "../openai/chat-completion.ts";
 import { ApiError } from "../openai/errors.ts";
 import { isJsonObjectText } from "../openai/response-format.ts";
@@ -46,10 +46,12 @@ export const invalidJsonOutput = () =>
 /**
  * Runs one turn, one batch of Codex events at a time (each yielded batch holds what that
  * batch produced; the last one ends with `done`). `signal` ends it as a failure (client
- * gone, timeout, a sibling failed); `touch` is told when Codex said something (idle timer).
+ * gone, timeout, a sibling failed); `touch` is told when Codex said something (idle timer);
+ * `onUsage` hears each usage report, also of a turn that fails later.
  */
 export async function* runChoice(
   backend: CodexBackend, turn: TurnRequest, signal: AbortSignal, rules: ChoiceRules, touch: () => void,
+  onUsage: (usage: TokenUsage) => void = () => {},
 ): AsyncGenerator<ChoiceEvent[]> {
   // Only a `<use_tool>` gate cuts a turn short; without one the turn needs no signal of its own.
   const cut = rules.toolBlocks ? new AbortController() : null;
@@ -125,6 +127,7 @@ export async function* runChoice(
             break;
           case "usage":
             choice.usage = event.usage;
+            onUsage(event.usage);
             break;
         }
         if (stop) break;

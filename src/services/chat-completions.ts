@@ -12,7 +12,7 @@ import type { ChatPlan } from "../openai/chat-request.ts";
 import { toApiError } from "../openai/errors.ts";
 import { toolBlockComment, type ToolCallReport } from "../openai/output-mode.ts";
 import type { ToolBlockPolicy } from "../openai/tool-block-gate.ts";
-import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
+import { sumUsage } from "../openai/usage.ts";
 import { mergeChoices, runChoice, type TaggedBatch } from "./chat-choice.ts";
 import { settlesWithin } from "./race-steps.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
@@ -21,19 +21,23 @@ import type { TurnDeadline } from "./turn-deadline.ts";
 /** The `<use_tool>` block controls for this request (tool-block mode), or null. */
 export type ToolBlockControls = ToolBlockPolicy | null;
 
-/** Starts one turn per choice and reads them as one stream of tagged batches. */
-function startChoices(backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, toolBlocks: ToolBlockControls) {
+/**
+ * Starts one turn per choice and reads them as one stream of tagged batches; `usages` gets
+ * each choice's latest usage report as it comes (a failed stream still counts it).
+ */
+function startChoices(
+  backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, toolBlocks: ToolBlockControls, usages: Array<TokenUsage | undefined> = [],
+) {
   // A single choice has no siblings to stop: its turn takes the deadline's signal as it is.
   const siblings = plan.n > 1 ? new AbortController() : null;
   const signal = siblings ? AbortSignal.any([deadline.signal, siblings.signal]) : deadline.signal;
   const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, toolBlocks, stop: plan.stop };
-  const choices = Array.from({ length: plan.n }, () => runChoice(backend, plan.turn, signal, rules, () => deadline.touch()));
+  const touch = () => deadline.touch();
+  const choices = Array.from({ length: plan.n }, (_, i) => runChoice(backend, plan.turn, signal, rules, touch, (usage) => (usages[i] = usage)));
   return mergeChoices(choices, (reason) => siblings?.abort(reason));
 }
 
-function totalUsage(results: Array<ChoiceResult | undefined>): TokenUsage {
-  return results.reduce<TokenUsage>((sum, r) => (r?.usage ? addUsage(sum, r.usage) : sum), ZERO_USAGE);
-}
+const totalUsage = (results: Array<ChoiceResult | undefined>) => sumUsage(results.map((r) => r?.usage));
 
 export function toolCallReport(results: Array<ChoiceResult | undefined>): ToolCallReport {
   return {
@@ -64,6 +68,8 @@ export async function completeChat(
 /** A started chat stream: its batches, the first one's promise, and whether that had arrived. */
 export interface StartedChat {
   batches: AsyncIterator<TaggedBatch>;
+  /** Each choice's latest usage report. */
+  usages: Array<TokenUsage | undefined>;
   first: Promise<IteratorResult<TaggedBatch>>;
   /** The first batch (or the end) came within the hold: the opening frames can go out with it. */
   firstReady: boolean;
@@ -76,11 +82,12 @@ export interface StartedChat {
 export async function startChatStream(
   backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, holdMs: number, toolBlocks: ToolBlockControls = null,
 ): Promise<StartedChat> {
-  const batches = startChoices(backend, plan, deadline, toolBlocks);
+  const usages: Array<TokenUsage | undefined> = [];
+  const batches = startChoices(backend, plan, deadline, toolBlocks, usages);
   const first = batches.next();
   const firstReady = await settlesWithin(first, holdMs);
   if (firstReady) await first; // rethrows a failure before the first byte
-  return { batches, first, firstReady };
+  return { batches, usages, first, firstReady };
 }
 
 /** A call's first delta names it; then its arguments follow in fragments (never cumulative). */
@@ -161,7 +168,8 @@ export async function* chatFrames(
     reportUsage(usage);
     if (plan.includeUsage) pending += encoder.usage(usage);
   } catch (error) {
-    if (results.some((r) => r?.usage)) reportUsage(totalUsage(results));
+    // What Codex had already reported is still counted.
+    if (started.usages.some(Boolean)) reportUsage(sumUsage(started.usages));
     // Written before the turns are released (an interrupt can take a moment).
     yield pending + errorFrame(toApiError(error));
     pending = "";

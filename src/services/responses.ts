@@ -61,6 +61,8 @@ export async function* responseFrames(
     reportUsage(fold.usage ?? ZERO_USAGE);
     yield frames(closing);
   } catch (error) {
+    // What Codex had already reported is still counted, as for a chat stream.
+    if (fold.usage) reportUsage(fold.usage);
     yield frames(fold.fail(toApiError(error)));
   } finally {
     await batches.return?.();

@@ -10,12 +10,11 @@ import {
 } from "../openai/completions-response.ts";
 import { clientClosed, toApiError } from "../openai/errors.ts";
 import { cutAtStop, StopSequenceCutter } from "../openai/stop-sequences.ts";
-import { addUsage, ZERO_USAGE } from "../openai/usage.ts";
+import { sumUsage } from "../openai/usage.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
 
 
-const sumUsage = (usages: Array<TokenUsage | null>) => usages.reduce<TokenUsage>((sum, u) => (u ? addUsage(sum, u) : sum), ZERO_USAGE);
 
 async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnDeadline) {
   let text = "";
@@ -85,6 +84,8 @@ export async function* textCompletionFrames(
     reportUsage(usage);
     if (plan.includeUsage) yield encoder.usage(usage);
   } catch (error) {
+    // What Codex had already reported is still counted, as for a chat stream.
+    if (usages.some(Boolean)) reportUsage(sumUsage(usages));
     yield errorFrame(toApiError(error));
   } finally {
     await closeTurns(started, deadline, clientClosed());

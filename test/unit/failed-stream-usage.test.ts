@@ -1,0 +1,32 @@
+/**
+ * A stream that fails after Codex reported usage still counts that usage (usage log,
+ * metrics), on every turn route alike.
+ */
+import { expect, test } from "bun:test";
+import type { TokenUsage } from "../../src/codex/types.ts";
+import type { FinishedRequest } from "../../src/http/request-context.ts";
+import { ApiError } from "../../src/openai/errors.ts";
+import { appWith } from "../support/app-harness.ts";
+import { FakeBackend } from "../support/fake-backend.ts";
+import { readSse } from "../support/proxy-harness.ts";
+
+const usage: TokenUsage = { inputTokens: 12, cachedInputTokens: 0, outputTokens: 4, reasoningOutputTokens: 0, totalTokens: 16 };
+const failure = new ApiError({ status: 502, type: "server_error", code: "upstream_error", message: "cut" });
+
+test("chat, completions and responses streams that fail after a usage report keep it", async () => {
+  const finished: FinishedRequest[] = [];
+  const backend = new FakeBackend(() => [{ type: "text", delta: "partial" }, { type: "usage", usage }, failure]);
+  const { request } = appWith({}, backend, { listeners: [(f) => finished.push(f)] });
+  const bodies: Array<[string, Record<string, unknown>]> = [
+    ["/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }],
+    ["/v1/completions", { prompt: "hi" }],
+    ["/v1/responses", { input: "hi" }],
+  ];
+  for (const [path, body] of bodies) {
+    const res = await request(path, { json: { model: "codex-5", stream: true, ...body } });
+    expect(res.status).toBe(200);
+    await readSse(res);
+    const last = finished.at(-1)!;
+    expect([last.ctx.route, last.ctx.errorCode, last.ctx.usage]).toEqual([path, "upstream_error", usage]);
+  }
+});
