@@ -109,9 +109,12 @@ export function rateLimitHeaders(decision: RateDecision): Record<string, string>
 }
 
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${Math.round(seconds * 10) / 10}s`;
-  const whole = Math.ceil(seconds);
-  return `${Math.floor(whole / 60)}m${whole % 60}s`;
+  // Rounded before the unit is chosen, so 999.6 ms is "1s" and 59.96 s is "1m0s", not "60s".
+  const millis = Math.max(0, Math.ceil(ms));
+  if (millis < 1000) return `${millis}ms`;
+  const tenths = Math.round(millis / 100);
+  if (tenths < 600) return `${tenths / 10}s`;
+  const seconds = Math.ceil(millis / 1000);
+  const minutesAndSeconds = `${Math.floor(seconds / 60) % 60}m${seconds % 60}s`;
+  return seconds < 3600 ? minutesAndSeconds : `${Math.floor(seconds / 3600)}h${minutesAndSeconds}`;
 }

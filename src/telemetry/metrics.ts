@@ -15,6 +15,7 @@ const ROUTE_TEMPLATES = new Set([
   "/healthz", "/readyz", "/livez", "/metrics", "/__test/conc", "/__test/conc/release",
 ]);
 
+const MODEL_PATH = /^\/v1\/models\/[^/]+$/;
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const MAX_ERROR_CODES = 64;
@@ -32,7 +33,8 @@ export function metricModelIds(catalog: ModelCatalog): string[] {
 
 export function routeTemplate(path: string): string {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
-  return ROUTE_TEMPLATES.has(trimmed) ? trimmed : "other";
+  if (ROUTE_TEMPLATES.has(trimmed)) return trimmed;
+  return MODEL_PATH.test(trimmed) ? "/v1/models/{id}" : "other";
 }
 
 export class ProxyMetrics {

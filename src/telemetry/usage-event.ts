@@ -3,6 +3,7 @@
  * object per line) and served back by /v1/usage/raw. Token counts are the ones Codex
  * reported for the turn, never estimates.
  */
+import { isTurnPath } from "../http/rate-limit.ts";
 import type { FinishedRequest } from "../http/request-context.ts";
 
 export interface UsageEvent {
@@ -29,12 +30,13 @@ export interface UsageEvent {
 }
 
 /**
- * Which requests are usage: the model-serving POSTs under /v1/ (chat, completions,
- * responses), failed ones included. Probes, model listings, preflights and the usage
- * endpoints themselves are not, so the log measures work rather than traffic.
+ * Which requests are usage: the POSTs to the three turn routes (chat, completions,
+ * responses), failed ones included, except a 401 (no caller, no work: a client without a
+ * key cannot write to the log). Probes, model listings, preflights, other paths and the
+ * usage endpoints themselves are not, so the log measures work rather than traffic.
  */
-export function isUsageRequest(method: string, route: string): boolean {
-  return method === "POST" && route.startsWith("/v1/") && !route.startsWith("/v1/usage");
+export function isUsageRequest(method: string, route: string, status: number): boolean {
+  return method === "POST" && status !== 401 && isTurnPath(route);
 }
 
 /** Same accounting as the API's usage object: total = prompt + completion. */
@@ -45,7 +47,8 @@ export function usageEventOf({ ctx, status, durationMs }: FinishedRequest, now: 
   return {
     ts: now,
     req_id: ctx.id,
-    route: ctx.route,
+    // A trailing slash is the same route.
+    route: ctx.route.length > 1 ? ctx.route.replace(/\/+$/, "") : ctx.route,
     method: ctx.method,
     model: ctx.model,
     status,

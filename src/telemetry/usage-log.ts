@@ -50,7 +50,7 @@ export async function openUsageTelemetry({ path, logger, now = Date.now }: Usage
   );
   const appender = new NdjsonAppender({ path, logger, preamble: loaded.then((r) => (r.tornTail ? "\n" : "")) });
   const listener: RequestListener = (finished) => {
-    if (!isUsageRequest(finished.ctx.method, finished.ctx.route)) return;
+    if (!isUsageRequest(finished.ctx.method, finished.ctx.route, finished.status)) return;
     const event = usageEventOf(finished, now());
     store.record(event);
     appender.append(JSON.stringify(event));

@@ -11,11 +11,19 @@ export const RAW_DEFAULT_LIMIT = 200;
 
 type Query = Record<string, unknown>;
 
-/** A repeated parameter counts as its first value. */
+/**
+ * The query of a request URL with a repeated parameter counting as its first value (the
+ * framework's parsed query keeps the last one).
+ */
+export function firstValues(url: string): Query {
+  const query: Query = {};
+  for (const [name, value] of new URL(url, "http://localhost").searchParams) if (!(name in query)) query[name] = value;
+  return query;
+}
+
 function one(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  if (first === undefined || first === null) return undefined;
-  const text = String(first).trim();
+  if (value === undefined || value === null) return undefined;
+  const text = String(value).trim();
   return text === "" ? undefined : text;
 }
 

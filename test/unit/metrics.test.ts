@@ -83,6 +83,9 @@ describe("ProxyMetrics", () => {
     expect(sampleValue(f, "codex_http_requests_total", { model: "other", status: "404" })).toBe(50);
     expect(sampleValue(f, "codex_http_requests_total", { route: "other", method: "other" })).toBe(1);
     expect(routeTemplate("/metrics")).toBe("/metrics");
+    // One model's page is the route it is served by; deeper paths are not a route.
+    for (const path of ["/v1/models/codex-5", "/v1/models/gpt-5.5-high/"]) expect(routeTemplate(path)).toBe("/v1/models/{id}");
+    expect(routeTemplate("/v1/models/a/b")).toBe("other");
   });
 
   test("latency and stream TTFB histograms, tokens by kind, errors by code", () => {

@@ -81,6 +81,12 @@ describe("RateLimiter (token bucket)", () => {
     expect(formatDuration(8_400)).toBe("8.4s");
     expect(formatDuration(360_000)).toBe("6m0s");
     expect(formatDuration(119_700)).toBe("2m0s");
+    // Just under a unit boundary: rounded into the next unit, not past it.
+    expect(formatDuration(999.6)).toBe("1s");
+    expect(formatDuration(59_960)).toBe("1m0s");
+    expect(formatDuration(59_940)).toBe("59.9s");
+    expect(formatDuration(3_600_000)).toBe("1h0m0s");
+    expect(formatDuration(3_725_000)).toBe("1h2m5s");
   });
 
   test("applies to POST on the three turn-starting routes only", () => {

@@ -25,15 +25,21 @@ describe("usageEventOf", () => {
 });
 
 describe("isUsageRequest", () => {
-  test("model POSTs under /v1/ count; probes, listings, preflights and GETs do not", () => {
-    expect(isUsageRequest("POST", "/v1/chat/completions")).toBe(true);
-    expect(isUsageRequest("POST", "/v1/completions")).toBe(true);
-    expect(isUsageRequest("POST", "/v1/responses")).toBe(true);
-    expect(isUsageRequest("GET", "/v1/models")).toBe(false);
-    expect(isUsageRequest("GET", "/v1/usage")).toBe(false);
-    expect(isUsageRequest("POST", "/v1/usage")).toBe(false);
-    expect(isUsageRequest("OPTIONS", "/v1/chat/completions")).toBe(false);
-    expect(isUsageRequest("GET", "/healthz")).toBe(false);
+  test("POSTs to the three turn routes count, failed ones too; everything else does not", () => {
+    for (const route of ["/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/chat/completions/"]) {
+      for (const status of [200, 400, 429, 502]) expect(isUsageRequest("POST", route, status)).toBe(true);
+    }
+    expect(isUsageRequest("GET", "/v1/models", 200)).toBe(false);
+    expect(isUsageRequest("POST", "/v1/models", 405)).toBe(false);
+    expect(isUsageRequest("GET", "/v1/usage", 200)).toBe(false);
+    expect(isUsageRequest("POST", "/v1/usage", 405)).toBe(false);
+    expect(isUsageRequest("POST", `/v1/${"x".repeat(2000)}`, 404)).toBe(false);
+    expect(isUsageRequest("OPTIONS", "/v1/chat/completions", 204)).toBe(false);
+    expect(isUsageRequest("GET", "/healthz", 200)).toBe(false);
+  });
+
+  test("a request refused for its key (401) writes nothing: a client without a key cannot fill the log", () => {
+    expect(isUsageRequest("POST", "/v1/chat/completions", 401)).toBe(false);
   });
 });
 

@@ -59,7 +59,8 @@ describe("openUsageTelemetry", () => {
 
     usage.listener(finished());
     usage.listener(finished({ method: "GET", route: "/v1/models", usage: null }));
-    usage.listener(finished({ id: "req_fail", usage: null, model: null, errorCode: "invalid_api_key" }, 401));
+    usage.listener(finished({ id: "req_keyless", usage: null, model: null, errorCode: "invalid_api_key" }, 401));
+    usage.listener(finished({ id: "req_fail", usage: null, model: null, errorCode: "invalid_value" }, 400));
     await usage.close();
 
     const all = { start: 0, end: Date.UTC(2025, 0, 1), group: null };
@@ -67,7 +68,7 @@ describe("openUsageTelemetry", () => {
     const written = readFileSync(path, "utf8").split("\n");
     expect(written.at(-1)).toBe("");
     const appended = written.slice(-3, -1).map((l) => JSON.parse(l));
-    expect(appended.map((e) => [e.req_id, e.status, e.prompt_tokens, e.key_id])).toEqual([["req_live", 200, 11, "k1"], ["req_fail", 401, 0, "k1"]]);
+    expect(appended.map((e) => [e.req_id, e.status, e.prompt_tokens, e.key_id])).toEqual([["req_live", 200, 11, "k1"], ["req_fail", 400, 0, "k1"]]);
     expect(written[3]).toBe('{"ts":170');
 
     const reopened = await openUsageTelemetry({ path, logger });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ApiError } from "../../src/openai/errors.ts";
-import { parseRawLimit, parseUsageWindow } from "../../src/telemetry/usage-query.ts";
+import { parseRawLimit, firstValues, parseUsageWindow } from "../../src/telemetry/usage-query.ts";
 
 const NOW = Date.UTC(2024, 5, 1, 12, 34);
 
@@ -28,7 +28,8 @@ describe("parseUsageWindow", () => {
   });
 
   test("a repeated parameter counts as its first value", () => {
-    expect(parseUsageWindow({ group: ["hour", "day"] }, NOW).group).toBe("hour");
+    expect(firstValues("http://x/v1/usage?group=hour&group=day&start=1&start=abc")).toEqual({ group: "hour", start: "1" });
+    expect(parseUsageWindow(firstValues("http://x/v1/usage?group=hour&group=day"), NOW).group).toBe("hour");
   });
 
   test("rejects what it cannot read, naming the parameter", () => {
