@@ -59,7 +59,8 @@ export async function* runChoice(
   const choice = emptyChoice();
   const gate = rules.toolBlocks ? new ToolBlockGate(rules.toolBlocks) : null;
   let grace: ReturnType<typeof setTimeout> | undefined;
-  let endedByItself = false;
+  /** The gate ended the turn (stop-after-tools, block cap): what it holds back is dropped, by design. */
+  let cutByGate = false;
   const cutter = rules.stop.length ? new StopSequenceCutter(rules.stop) : null;
   let out: ChoiceEvent[] = [];
   const emit = (delta: string) => {
@@ -67,7 +68,22 @@ export async function* runChoice(
     choice.content += delta;
     out.push({ type: "text", delta });
   };
-  const text = (delta: string) => emit(cutter ? cutter.push(delta) : delta);
+  /**
+   * The model's text goes through the stop sequences first (what lies past one never reaches
+   * the gate, so it counts no block there), then (`pass`) through the `<use_tool>` gate.
+   */
+  const pass = (kept: string) => {
+    if (!gate) return emit(kept);
+    if (!kept) return;
+    const step = gate.push(kept);
+    emit(step.forward);
+    if (step.action === "stop") cutByGate = true;
+    if (step.action === "arm_grace") {
+      clearTimeout(grace);
+      grace = setTimeout(() => cut?.abort(new TurnCut("no tool block followed within the grace period")), gate.policy.graceMs);
+    }
+  };
+  const text = (delta: string) => pass(cutter ? cutter.push(delta) : delta);
   try {
     let stop = false;
     while (!stop) {
@@ -75,38 +91,28 @@ export async function* runChoice(
       try {
         next = await batches.next();
       } catch (error) {
-        if (error instanceof TurnCut && cut?.signal.aborted) break;
+        if (error instanceof TurnCut && cut?.signal.aborted) {
+          cutByGate = true;
+          break;
+        }
         throw error;
       }
-      if (next.done) {
-        endedByItself = true;
-        break;
-      }
+      if (next.done) break;
       touch();
       for (const event of next.value) {
         // Past a stop sequence only the end of the turn and its usage matter.
         if (cutter?.stopped && event.type !== "usage" && event.type !== "tool_calls_complete") continue;
         switch (event.type) {
-          case "text": {
+          case "text":
             if (!gate && !cutter) {
               // Codex's own event has the choice event's shape: passed on as it is, not copied per delta.
               choice.content += event.delta;
               out.push(event);
-              break;
-            }
-            if (!gate) {
+            } else {
               text(event.delta);
-              break;
-            }
-            const step = gate.push(event.delta);
-            if (step.forward) text(step.forward);
-            if (step.action === "stop") stop = true;
-            if (step.action === "arm_grace") {
-              clearTimeout(grace);
-              grace = setTimeout(() => cut?.abort(new TurnCut("no tool block followed within the grace period")), gate.policy.graceMs);
+              stop = cutByGate;
             }
             break;
-          }
           case "reasoning":
             choice.reasoning += event.delta;
             out.push(event);
@@ -139,17 +145,17 @@ export async function* runChoice(
       }
     }
     clearTimeout(grace);
+    if (!cutByGate) {
+      // The model's output is complete (its turn ended, or its step did at its tool calls): what
+      // was held back because it might have begun a stop sequence or a block is plain text.
+      if (cutter) pass(cutter.flush());
+      if (gate) emit(gate.end());
+    }
     if (gate) {
-      if (endedByItself) {
-        const rest = gate.end();
-        if (rest) text(rest);
-      }
       choice.toolBlocks = gate.count;
       choice.truncated ||= gate.truncated;
       if (gate.count > 0) choice.finishReason = "tool_calls";
     }
-    // What was held back because it might have begun a stop sequence is plain text after all.
-    if (cutter) emit(cutter.flush());
     if (rules.jsonObject && choice.toolCalls.length === 0 && !isJsonObjectText(choice.content)) throw invalidJsonOutput();
     // The answer is complete here; the turn is interrupted and released when the reader moves on.
     out.push({ type: "done", result: choice });

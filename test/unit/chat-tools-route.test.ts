@@ -227,6 +227,30 @@ describe("<use_tool> block mode", () => {
     expect(bad.status).toBe(400);
   });
 
+  test("with stop sequences, only the blocks before the stop reach the client, and only they are counted", async () => {
+    const { request } = appWith({ PROXY_OUTPUT_MODE: "obsidian-xml" }, new FakeBackend(() => textTurn(`a ${block} STOP ${block} tail`)));
+    const res = await request("/v1/chat/completions", { json: chat({ stop: ["STOP"] }) });
+    expect((await res.json()).choices[0].message.content).toBe(`a ${block} `);
+    expect(res.headers.get("x-codex-tool-call-count")).toBe("1");
+    const inside = await request("/v1/chat/completions", { json: chat({ stop: ["</name>"] }) });
+    const body = await inside.json();
+    expect(body.choices[0].message.content).toBe(`a ${block.slice(0, block.indexOf("</name>"))}`);
+    expect([inside.headers.get("x-codex-tool-call-count"), body.choices[0].finish_reason]).toEqual(["0", "stop"]);
+  });
+
+  test("text held back as a possible block start is kept when a native tool call ends the step", async () => {
+    const turn = (): TurnEvent[] => [
+      { type: "text", delta: "Compare a <" },
+      { type: "tool_call", id: "call_1", name: "get_weather", arguments: "{}" },
+      { type: "usage", usage: usage(5, 5) },
+      { type: "tool_calls_complete" },
+    ];
+    const { request } = appWith({ PROXY_OUTPUT_MODE: "obsidian-xml" }, new FakeBackend(turn));
+    const body = await (await request("/v1/chat/completions", { json: chat({ tools: [weather] }) })).json();
+    expect(body.choices[0].message.content).toBe("Compare a <");
+    expect(body.choices[0].message.tool_calls.map((c: { id: string }) => c.id)).toEqual(["call_1"]);
+  });
+
   test("mode first stops at the first block; suppress-tail alone lets the turn finish", async () => {
     const first = appWith({ PROXY_OUTPUT_MODE: "obsidian-xml", PROXY_STOP_AFTER_TOOLS_MODE: "first" }, new FakeBackend(() => textTurn(`x ${block} y ${block}`)));
     const res = await first.request("/v1/chat/completions", { json: chat() });
