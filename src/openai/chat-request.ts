@@ -144,6 +144,7 @@ export function planChat(
     }
     if (m.role === "user") lastUser = i;
   });
+  checkToolResults(messages);
   const last = messages[messages.length - 1]!;
   const turnStartsAt = last.role === "user" ? messages.length - 1 : messages.length;
 
@@ -215,6 +216,38 @@ export function planChat(
       inputParam: "messages",
     },
   };
+}
+
+/**
+ * OpenAI's rule for tool results: an assistant message with `tool_calls` is followed by one
+ * `tool` message per call (by `tool_call_id`) before anything else, and a `tool` message
+ * answers a call of the assistant message before it. Codex would otherwise drop a stray
+ * result silently, or answer an unanswered call with "aborted" on the client's behalf.
+ */
+function checkToolResults(messages: Array<Record<string, unknown>>): void {
+  let pending = new Set<string>();
+  let caller = -1;
+  const unanswered = () =>
+    invalidRequest(
+      `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...pending].join(", ")}`,
+      `messages[${caller}].tool_calls`,
+    );
+  messages.forEach((m, i) => {
+    if (m.role === "tool") {
+      if (typeof m.tool_call_id === "string" && !pending.delete(m.tool_call_id)) {
+        throw invalidRequest(
+          `Invalid parameter: messages with role 'tool' must be a response to a preceding message with 'tool_calls' (no call ${JSON.stringify(m.tool_call_id)} is waiting for its result).`,
+          `messages[${i}].role`,
+        );
+      }
+      return;
+    }
+    if (pending.size > 0) throw unanswered();
+    const calls = m.role === "assistant" && Array.isArray(m.tool_calls) ? m.tool_calls : [];
+    pending = new Set(calls.flatMap((call: any) => (typeof call?.id === "string" ? [call.id] : [])));
+    caller = i;
+  });
+  if (pending.size > 0) throw unanswered();
 }
 
 function assistantItems(m: Record<string, unknown>, i: number): HistoryItem[] {

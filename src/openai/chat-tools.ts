@@ -73,10 +73,11 @@ function selectByToolChoice(tools: DynamicTool[], choice: unknown): Selection {
     if (!Array.isArray(allowed.tools) || allowed.tools.length === 0) {
       throw invalidRequest("'tool_choice.allowed_tools.tools' must list at least one function.", `${param}.allowed_tools.tools`);
     }
-    const offered = allowed.tools.map((t: unknown, j) => {
+    // A function listed twice is offered once (Codex refuses two tools of one name).
+    const offered = [...new Set(allowed.tools.map((t: unknown, j) => {
       const fn = isObject(t) && isObject(t.function) ? t.function : {};
       return declared(tools, fn.name, `${param}.allowed_tools.tools[${j}].function.name`);
-    });
+    }))];
     if (!absent(allowed.mode) && allowed.mode !== "auto" && allowed.mode !== "required") {
       throw invalidRequest("'tool_choice.allowed_tools.mode' must be 'auto' or 'required'.", `${param}.allowed_tools.mode`);
     }

@@ -7,8 +7,12 @@ import type { DynamicTool } from "../codex/types.ts";
 import { invalidRequest } from "./errors.ts";
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-/** Codex always offers this tool itself; a client tool of the same name would be ambiguous. */
-const RESERVED = new Set(["request_user_input"]);
+/**
+ * Names Codex keeps for its own tools: `request_user_input` it always offers, and a dynamic
+ * tool named `exec_command` or `shell_command` it silently leaves out (measured with the
+ * pinned Codex), so the model would never see it.
+ */
+const RESERVED = new Set(["request_user_input", "exec_command", "shell_command"]);
 const EMPTY_PARAMETERS = { type: "object", properties: {} };
 
 /** The instruction that steers the model toward calling a tool (Codex cannot force it). */
@@ -23,7 +27,7 @@ export function functionTool(fn: unknown, param: string, seen: Set<string>): Dyn
   if (typeof fn.name !== "string" || !NAME.test(fn.name)) {
     throw invalidRequest(`'${param}.name' must be 1-64 letters, digits, '_' or '-'.`, `${param}.name`);
   }
-  if (RESERVED.has(fn.name)) throw invalidRequest(`The function name ${JSON.stringify(fn.name)} is reserved by this server.`, `${param}.name`);
+  if (RESERVED.has(fn.name)) throw invalidRequest(`The function name ${JSON.stringify(fn.name)} is reserved for Codex's own tools; rename it.`, `${param}.name`);
   if (seen.has(fn.name)) throw invalidRequest(`Duplicate function name ${JSON.stringify(fn.name)}.`, `${param}.name`);
   seen.add(fn.name);
   if (!absent(fn.description) && typeof fn.description !== "string") {

@@ -7,6 +7,8 @@ const plan = (body: Partial<ChatRequestBody>) =>
   planChat({ model: "codex-5", messages: [{ role: "user", content: "hi" }], ...body } as ChatRequestBody, catalog, "DEFAULT");
 
 const rejection = (body: Partial<ChatRequestBody>) => rejectionOf(() => plan(body));
+const planOf = (messages: unknown[]) => plan({ messages });
+const call = (id: string) => ({ id, type: "function", function: { name: "get_weather", arguments: "{}" } });
 
 describe("chat request → Codex turn", () => {
   test("a single user message becomes the turn input; no history; default instructions", () => {
@@ -96,5 +98,19 @@ describe("chat request → Codex turn", () => {
     expect(rejection({ messages: [{ role: "tool", content: "x" }] })).toMatchObject({ status: 400, param: "messages[0].tool_call_id" });
     expect(rejection({ reasoning_effort: "enormous" })).toMatchObject({ status: 400, param: "reasoning_effort" });
     expect(rejection({ messages: [{ role: "system", content: "only a system prompt" }] })).toMatchObject({ status: 400, param: "messages" });
+  });
+
+  test("tool results pair with the calls, as OpenAI requires: no stray result, no unanswered call", () => {
+    const user = { role: "user", content: "weather?" };
+    const asked = { role: "assistant", content: null, tool_calls: [call("call_a"), call("call_b")] };
+    const result = (id: string) => ({ role: "tool", tool_call_id: id, content: "7C" });
+    expect(rejection({ messages: [user, result("call_zzz")] })).toMatchObject({ status: 400, param: "messages[1].role" });
+    expect(rejection({ messages: [user, asked, result("call_a"), result("call_x")] })).toMatchObject({ status: 400, param: "messages[3].role" });
+    expect(rejection({ messages: [user, asked, result("call_a"), result("call_a")] })).toMatchObject({ status: 400, param: "messages[3].role" });
+    const unanswered = rejectionOf(() => planOf([user, asked, result("call_a"), { role: "user", content: "again" }]));
+    expect(unanswered).toMatchObject({ status: 400, param: "messages[1].tool_calls" });
+    expect(unanswered.message).toContain("call_b");
+    expect(rejection({ messages: [user, asked] })).toMatchObject({ status: 400, param: "messages[1].tool_calls" });
+    expect(planOf([user, asked, result("call_b"), result("call_a"), { role: "user", content: "thanks" }]).turn.history).toHaveLength(5);
   });
 });

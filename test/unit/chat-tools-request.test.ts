@@ -43,7 +43,10 @@ describe("tools → Codex dynamic tools", () => {
     expect(rejection({ tools: [{ type: "function" }] })).toMatchObject({ param: "tools[0].function" });
     expect(rejection({ tools: [weather, weather] })).toMatchObject({ param: "tools[1].function.name" });
     expect(rejection({ tools: [{ type: "function", function: { name: "f", parameters: "nope" } }] })).toMatchObject({ param: "tools[0].function.parameters" });
-    expect(rejection({ tools: [{ type: "function", function: { name: "request_user_input" } }] })).toMatchObject({ param: "tools[0].function.name" });
+    // Codex's own tool names: request_user_input it offers itself, the other two it silently leaves out.
+    for (const name of ["request_user_input", "exec_command", "shell_command"]) {
+      expect(rejection({ tools: [{ type: "function", function: { name } }] })).toMatchObject({ param: "tools[0].function.name" });
+    }
   });
 });
 
@@ -66,6 +69,12 @@ describe("tool_choice", () => {
     const p = plan({ tools: [weather, time], tool_choice: { type: "function", function: { name: "get_time" } } });
     expect(p.turn.tools.map((t) => t.name)).toEqual(["get_time"]);
     expect(p.turn.instructions).toContain("`get_time`");
+  });
+
+  test("a function listed twice in allowed_tools is offered once", () => {
+    const twice = { type: "function", function: { name: "get_weather" } };
+    const p = plan({ tools: [weather], tool_choice: { type: "allowed_tools", allowed_tools: { mode: "auto", tools: [twice, twice] } } });
+    expect(p.turn.tools.map((t) => t.name)).toEqual(["get_weather"]);
   });
 
   test("allowed_tools narrows the offer; mode required steers", () => {
