@@ -4,6 +4,7 @@
 # Usage: scripts/dev.sh [-p|--port PORT] [--deno]
 #   --deno  run the same source under Deno instead of Bun (no reload)
 set -euo pipefail
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
 
 if [ -f .env ]; then
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -p|--port) PORT="$2"; shift 2 ;;
     --deno) runtime=deno; shift ;;
-    -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,5p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "dev.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     --from) from="$2"; shift 2 ;;
     --with-forward-auth) with_auth=1; shift ;;
     --no-start) start=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +50,8 @@ install -d -m 0755 "$dest$prefix"
 install -m 0755 "$from/codex-completions-api" "$from/codex-forward-auth" "$dest$prefix/"
 # The Codex tree is replaced whole, so no file of an older version lingers beside the new one.
 rm -rf "$dest$prefix/codex.new"
-cp -a "$codex_src/." "$dest$prefix/codex.new/"
+# Owned by whoever installs (root), not by the user who ran npm: the service runs this Codex.
+cp -a --no-preserve=ownership "$codex_src/." "$dest$prefix/codex.new/"
 rm -rf "$dest$prefix/codex"
 mv "$dest$prefix/codex.new" "$dest$prefix/codex"
 

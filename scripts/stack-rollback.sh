@@ -7,7 +7,13 @@
 #   CODEX_API_IMAGE, SNAPSHOT_DIR as for stack-snapshot.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 
+# The image Compose runs: the environment's, else the one set in Compose's .env beside
+# compose.yaml (README: overridable there), else compose.yaml's default.
+if [ -z "${CODEX_API_IMAGE:-}" ] && [ -f "$root/.env" ]; then
+  CODEX_API_IMAGE="$(sed -n 's/^[[:space:]]*CODEX_API_IMAGE=//p' "$root/.env" | tail -n 1 | tr -d "\"'")"
+fi
 image="${CODEX_API_IMAGE:-codex-completions-api:latest}"
 dir="${SNAPSHOT_DIR:-$HOME/.cache/codex-completions-api}"
 history="$dir/history.jsonl"

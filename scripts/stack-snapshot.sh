@@ -2,11 +2,17 @@
 # Before an upgrade of the compose stack: tags the image it runs now as
 # codex-completions-api:snap-<UTC time> and records it, so stack-rollback.sh can return to it.
 # Usage: scripts/stack-snapshot.sh
-#   CODEX_API_IMAGE  the stack's image (default codex-completions-api:latest, as in compose.yaml)
+#   CODEX_API_IMAGE  the stack's image (default: as set in .env, else codex-completions-api:latest, as compose.yaml)
 #   SNAPSHOT_DIR     where the history (and tars) go (default ~/.cache/codex-completions-api)
 #   SNAPSHOT_SAVE=1  also `docker save` the image to a tar there (survives `docker image prune`)
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
+# The image Compose runs: the environment's, else the one set in Compose's .env beside
+# compose.yaml (README: overridable there), else compose.yaml's default.
+if [ -z "${CODEX_API_IMAGE:-}" ] && [ -f "$root/.env" ]; then
+  CODEX_API_IMAGE="$(sed -n 's/^[[:space:]]*CODEX_API_IMAGE=//p' "$root/.env" | tail -n 1 | tr -d "\"'")"
+fi
 image="${CODEX_API_IMAGE:-codex-completions-api:latest}"
 dir="${SNAPSHOT_DIR:-$HOME/.cache/codex-completions-api}"
 mkdir -p "$dir"

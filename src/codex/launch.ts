@@ -66,7 +66,14 @@ export function prepareWorkspace(home: string): string {
   return dir;
 }
 
-const isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+/** True for a regular file; any path that cannot be one (missing, or under a file: ENOTDIR) is false. */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Default binary when CODEX_BIN is unset: a Codex installed beside the running executable

@@ -77,6 +77,24 @@ test("rollback picks the newest snapshot that differs from the running image and
   expect(calls().slice(-2)).toEqual([`tag ${tag} ${IMAGE}`, "compose -f compose.yaml up -d --no-build app auth"]);
 });
 
+test("the image Compose runs is read from its .env when the environment does not name one", async () => {
+  // A stack directory of its own: the scripts look for .env beside compose.yaml, one level above them.
+  const stack = join(dir, "stack");
+  mkdirSync(join(stack, "scripts"), { recursive: true });
+  for (const name of ["stack-snapshot.sh", "stack-rollback.sh"]) writeFileSync(join(stack, "scripts", name), readFileSync(join(root, "scripts", name)));
+  writeFileSync(join(stack, ".env"), "PROXY_API_KEY=k\nCODEX_API_IMAGE='myreg/cca:prod'\n");
+  setImage(IMAGE, "sha256:stale");
+  setImage("myreg/cca:prod", "sha256:aaa");
+  const run = (name: string) => runCommand(["bash", join(stack, "scripts", name)], { env, cwd: dir });
+  const snapshot = await run("stack-snapshot.sh");
+  expect(snapshot.code).toBe(0);
+  expect(snapshot.stdout.trim()).toStartWith("myreg/cca:snap-");
+  setImage("myreg/cca:prod", "sha256:bbb");
+  expect((await run("stack-rollback.sh")).code).toBe(0);
+  expect(imageId("myreg/cca:prod")).toBe("sha256:aaa");
+  expect(imageId(IMAGE)).toBe("sha256:stale");
+});
+
 test("rollback refuses when every snapshot is the running image, or there is none", async () => {
   setImage(IMAGE, "sha256:aaa");
   expect((await script("stack-rollback.sh")).code).toBe(1);
