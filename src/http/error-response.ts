@@ -46,7 +46,8 @@ export function errorFor(code: string | number, error: unknown, request: Request
     case "PARSE":
       return invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
     case "NOT_FOUND": {
-      const path = pathOf(request.url).replace(/\/+$/, "") || "/";
+      // One trailing slash is the same route (as the router has it); more make another path.
+      const path = pathOf(request.url).replace(/(.)\/$/, "$1");
       const allowed = allowedMethods(path);
       return allowed ? methodNotAllowed(request.method, path, [...allowed]) : routeNotFound(request.method, path);
     }

@@ -57,6 +57,15 @@ async function whole(request: Request, expired: Promise<"expired">, timeoutMs: n
   return new Uint8Array(body);
 }
 
+/**
+ * Stops reading a body the answer no longer needs. Not awaited: on a request the runtime seam
+ * re-addressed (`routableRequest`), the runtime's cancel never settles, and the 413 or 408
+ * must not wait for it.
+ */
+function cancel(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  reader.cancel().catch(() => {});
+}
+
 /** A body of unknown length (chunked): read piece by piece, cut off past the limit. */
 async function capped(stream: ReadableStream<Uint8Array>, limit: number, expired: Promise<"expired">, timeoutMs: number): Promise<Uint8Array> {
   const reader = stream.getReader();
@@ -65,13 +74,13 @@ async function capped(stream: ReadableStream<Uint8Array>, limit: number, expired
   for (;;) {
     const next = await Promise.race([reader.read(), expired]);
     if (next === "expired") {
-      await reader.cancel().catch(() => {});
+      cancel(reader);
       throw bodyTimeout(timeoutMs);
     }
     if (next.done) break;
     size += next.value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => {});
+      cancel(reader);
       throw bodyTooLarge(limit);
     }
     chunks.push(next.value);

@@ -165,6 +165,18 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     expect((await locked.request("/v1/models", { auth: UNIT_KEY })).status).toBe(200);
   });
 
+  test("one trailing slash is the same route; more make an unknown path (404), never a 405 naming the method it allows", async () => {
+    const { request } = appWith();
+    expect((await request("/healthz/", { auth: null })).status).toBe(200);
+    for (const [method, path] of [["GET", "/healthz//"], ["GET", "/v1/models//"], ["GET", "/v1/models/codex-5//"], ["POST", "/v1/chat/completions//"]] as const) {
+      const res = await request(path, { method, ...(method === "POST" ? { json: chat } : {}) });
+      expect(res.status).toBe(404);
+      expect((await envelope(res)).code).toBe("not_found");
+    }
+    const wrong = await request("/healthz/", { method: "POST", auth: null });
+    expect([wrong.status, wrong.headers.get("allow")]).toEqual([405, "GET"]);
+  });
+
   test("a wrong method on a single model or a test endpoint is a 405 with Allow", async () => {
     const { request } = appWith({ PROXY_TEST_ENDPOINTS: "true" });
     const cases: Array<[string, string, string]> = [
