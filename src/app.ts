@@ -49,11 +49,11 @@ const ROUTES: ReadonlyMap<string, readonly string[]> = new Map([
   ["/v1/chat/completions", ["POST", "HEAD", "OPTIONS"]],
   ["/v1/completions", ["POST", "HEAD", "OPTIONS"]],
   ["/v1/models", ["GET", "HEAD", "OPTIONS"]],
-  ["/healthz", ["GET"]],
-  ["/readyz", ["GET"]],
-  ["/livez", ["GET"]],
-  ["/v1/usage", ["GET", "OPTIONS"]],
-  ["/v1/usage/raw", ["GET", "OPTIONS"]],
+  ["/healthz", ["GET", "HEAD"]],
+  ["/readyz", ["GET", "HEAD"]],
+  ["/livez", ["GET", "HEAD"]],
+  ["/v1/usage", ["GET", "HEAD", "OPTIONS"]],
+  ["/v1/usage/raw", ["GET", "HEAD", "OPTIONS"]],
 ]);
 const MODEL_PATH = /^\/v1\/models\/[^/]+$/;
 
@@ -63,7 +63,7 @@ function routeMethods(config: Config, servesMetrics: boolean): AllowedMethods {
   if (config.enableResponses) routes.set("/v1/responses", ["POST", "HEAD", "OPTIONS"]);
   if (servesMetrics) routes.set("/metrics", ["GET"]);
   if (config.testEndpoints) {
-    routes.set("/__test/conc", ["GET"]);
+    routes.set("/__test/conc", ["GET", "HEAD"]);
     routes.set("/__test/conc/release", ["POST"]);
   }
   return (path) => routes.get(path) ?? (MODEL_PATH.test(path) ? ["GET", "HEAD", "OPTIONS"] : undefined);

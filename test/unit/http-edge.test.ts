@@ -174,7 +174,7 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
       expect((await envelope(res)).code).toBe("not_found");
     }
     const wrong = await request("/healthz/", { method: "POST", auth: null });
-    expect([wrong.status, wrong.headers.get("allow")]).toEqual([405, "GET"]);
+    expect([wrong.status, wrong.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
   });
 
   test("a wrong method on a single model or a test endpoint is a 405 with Allow", async () => {
@@ -182,7 +182,7 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     const cases: Array<[string, string, string]> = [
       ["POST", "/v1/models/codex-5", "GET, HEAD, OPTIONS"],
       ["DELETE", "/v1/models/no-such-model", "GET, HEAD, OPTIONS"],
-      ["POST", "/__test/conc", "GET"],
+      ["POST", "/__test/conc", "GET, HEAD"],
       ["GET", "/__test/conc/release", "POST"],
     ];
     for (const [method, path, allow] of cases) {
