@@ -12,7 +12,7 @@ export interface UsageEvent {
   req_id: string;
   route: string;
   method: string;
-  /** The model id the client asked for; null when the request failed before the model was accepted. */
+  /** The model id the client asked for; null when the request was refused before it was planned as a turn. */
   model: string | null;
   status: number;
   stream: boolean;
