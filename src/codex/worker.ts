@@ -243,8 +243,10 @@ export class CodexWorker {
       };
       this.#turns.set(threadId, turn);
       if (signal.aborted) throw signal.reason;
-      if (request.history.length) await rpc.request("thread/inject_items", { threadId, items: request.history });
-      const startedThread = threadId;
+      const thread = threadId;
+      if (request.history.length) {
+        await unlessAborted(rpc.request("thread/inject_items", { threadId: thread, items: request.history }), signal, async () => {});
+      }
       const beginning = rpc.request("turn/start", {
         threadId,
         input: request.input.map((i) => (i.type === "text" ? { type: "text", text: i.text, text_elements: [] } : i)),
@@ -253,7 +255,7 @@ export class CodexWorker {
         ...(request.effort ? { effort: request.effort } : {}),
         ...(request.outputSchema ? { outputSchema: request.outputSchema } : {}),
       });
-      const begun = await unlessAborted(beginning, signal, (late) => rpc.request("turn/interrupt", { threadId: startedThread, turnId: late.turn.id }));
+      const begun = await unlessAborted(beginning, signal, (late) => rpc.request("turn/interrupt", { threadId: thread, turnId: late.turn.id }));
       turn.turnId = begun.turn.id;
       if (signal.aborted) throw signal.reason;
       yield* turn.channel;
