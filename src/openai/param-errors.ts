@@ -10,7 +10,10 @@ import { ApiError, invalidRequest } from "./errors.ts";
 
 type JsonType = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
 
-/** "/messages/0/role" → "[0].role" appended to a parent param; a leading segment gets no dot only at the top. */
+/**
+ * A JSON pointer as an OpenAI param: "/messages/0/role" → "messages[0].role"; below a
+ * `parent` it is appended to it ("stream_options" + "/include_usage" → "stream_options.include_usage").
+ */
 export function jsonPointerToParam(pointer: string, parent = ""): string {
   return pointer
     .split("/")
