@@ -5,6 +5,7 @@
  * `error.message`, which is what the client needs to fix its request.
  */
 import { ApiError } from "../openai/errors.ts";
+import type { IncompleteReason } from "./types.ts";
 
 export interface CodexTurnError {
   message?: string;
@@ -36,6 +37,17 @@ function upstreamMessage(message: string): string | null {
 /** Client-facing text must not reveal where things live on this host (CODEX_HOME, binaries). */
 export function withoutPaths(text: string): string {
   return text.replace(/(?<![\w:/\\])(?:[A-Za-z]:)?(?:[\\/][^\s\\/:'"`]+){2,}[\\/]?/g, "<path>");
+}
+
+/**
+ * Codex fails a turn whose model response came back incomplete ("Incomplete response
+ * returned, reason: max_output_tokens"), though the answer so far is fine: the reason, or
+ * null for a real failure.
+ */
+export function incompleteReason(error: CodexTurnError | null | undefined): IncompleteReason | null {
+  const reason = /^Incomplete response returned, reason: (\w+)/.exec(error?.message ?? "")?.[1];
+  if (!reason) return null;
+  return reason === "content_filter" ? "content_filter" : "max_output_tokens";
 }
 
 /** `inputParam`: the request field holding the conversation, named when it is too long. */

@@ -24,6 +24,8 @@ export interface DynamicTool {
   inputSchema: Record<string, unknown>;
 }
 
+export type IncompleteReason = "max_output_tokens" | "content_filter";
+
 export type ReasoningSummary = "auto" | "concise" | "detailed" | "none";
 
 export interface TurnRequest {
@@ -58,6 +60,8 @@ export type TurnEvent =
   | { type: "tool_call"; id: string; name: string; arguments: string }
   /** Every tool call of the current model step is known: the turn can stop here. */
   | { type: "tool_calls_complete" }
+  /** The model's answer was cut short by its output limit or its content filter; the turn ends with what it had. */
+  | { type: "incomplete"; reason: IncompleteReason }
   | { type: "usage"; usage: TokenUsage };
 
 export interface BackendHealth {

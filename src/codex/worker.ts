@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
 import { settlesWithin } from "../services/race-steps.ts";
-import { mapCodexError, withoutPaths } from "./error-mapping.ts";
+import { incompleteReason, mapCodexError, withoutPaths } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
 import type { CodexModelInfo } from "../config/models.ts";
@@ -332,7 +332,9 @@ export class CodexWorker {
       case "turn/completed": {
         turn.completed = true;
         const status = params.turn?.status;
-        if (status === "failed") turn.channel.fail(mapCodexError(params.turn.error, turn.inputParam));
+        const incomplete = status === "failed" ? incompleteReason(params.turn.error) : null;
+        if (incomplete) turn.channel.push({ type: "incomplete", reason: incomplete });
+        if (status === "failed" && !incomplete) turn.channel.fail(mapCodexError(params.turn.error, turn.inputParam));
         else turn.channel.end();
         turn.markDone();
         break;

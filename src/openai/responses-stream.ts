@@ -8,7 +8,7 @@
  * Codex's items, closes the open item and starts a new one, so output items and their indexes
  * follow what the model produced; a reasoning item's summary parts stay apart the same way.
  */
-import type { TokenUsage, TurnEvent } from "../codex/types.ts";
+import type { IncompleteReason, TokenUsage, TurnEvent } from "../codex/types.ts";
 import type { ApiError } from "./errors.ts";
 import { randomId } from "./ids.ts";
 import type { ResponseSettings } from "./responses-request.ts";
@@ -40,6 +40,7 @@ export class ResponseEventFold {
   readonly #output: OutputItem[] = [];
   #open: OpenItem | null = null;
   #usage: TokenUsage | null = null;
+  #incomplete: IncompleteReason | null = null;
   #calls = 0;
 
   constructor(
@@ -47,6 +48,11 @@ export class ResponseEventFold {
     private readonly settings: ResponseSettings,
     private readonly options: FoldOptions,
   ) {}
+
+  /** Why the model's answer was cut short, when it was (the response ends `incomplete`). */
+  get incomplete(): IncompleteReason | null {
+    return this.#incomplete;
+  }
 
   /** What Codex reported so far (null until its usage event). */
   get usage(): TokenUsage | null {
@@ -56,7 +62,7 @@ export class ResponseEventFold {
   /** The response object in its current state (finished responses always carry usage). */
   response(status: ResponseStatus, error: ApiError | null = null) {
     const usage = status === "completed" || status === "incomplete" ? (this.#usage ?? ZERO_USAGE) : this.#usage;
-    return responseObject(this.meta, this.settings, { status, output: this.#output, usage, error });
+    return responseObject(this.meta, this.settings, { status, output: this.#output, usage, error, incomplete: this.#incomplete });
   }
 
   #event(type: string, fields: Record<string, unknown>): ResponseEvent {
@@ -93,6 +99,9 @@ export class ResponseEventFold {
         return { events, stop: true };
       case "usage":
         this.#usage = event.usage;
+        return { events, stop: false };
+      case "incomplete":
+        this.#incomplete = event.reason;
         return { events, stop: false };
     }
   }

@@ -135,6 +135,9 @@ export async function* runChoice(
             choice.usage = event.usage;
             onUsage(event.usage);
             break;
+          case "incomplete":
+            choice.finishReason = event.reason === "content_filter" ? "content_filter" : "length";
+            break;
         }
         if (stop) break;
       }
@@ -156,7 +159,9 @@ export async function* runChoice(
       choice.truncated ||= gate.truncated;
       if (gate.count > 0) choice.finishReason = "tool_calls";
     }
-    if (rules.jsonObject && choice.toolCalls.length === 0 && !isJsonObjectText(choice.content)) throw invalidJsonOutput();
+    // An answer the model's own limit cut short is not held to the JSON check: OpenAI hands it over as it is, with "length".
+    const complete = choice.finishReason !== "length" && choice.finishReason !== "content_filter";
+    if (rules.jsonObject && complete && choice.toolCalls.length === 0 && !isJsonObjectText(choice.content)) throw invalidJsonOutput();
     // The answer is complete here; the turn is interrupted and released when the reader moves on.
     out.push({ type: "done", result: choice });
     yield out;

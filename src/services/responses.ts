@@ -23,7 +23,7 @@ export async function completeResponse(
     deadline.touch();
     for (const event of events) if (fold.apply(event).stop) break read;
   }
-  const status = deadline.truncated ? "incomplete" : "completed";
+  const status = deadline.truncated || fold.incomplete ? "incomplete" : "completed";
   fold.complete(status);
   reportUsage(fold.usage ?? ZERO_USAGE);
   return fold.response(status);
@@ -57,7 +57,7 @@ export async function* responseFrames(
       if (text) yield text;
       next = await batches.next();
     }
-    const closing = fold.complete(deadline.truncated ? "incomplete" : "completed");
+    const closing = fold.complete(deadline.truncated || fold.incomplete ? "incomplete" : "completed");
     reportUsage(fold.usage ?? ZERO_USAGE);
     yield frames(closing);
   } catch (error) {

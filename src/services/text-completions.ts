@@ -2,11 +2,11 @@
  * Runs a planned legacy Completions request: one Codex turn per choice, concurrently, with
  * `stop` and `echo` applied to the text, rendered as a `text_completion` object or chunks.
  */
-import type { CodexBackend, TokenUsage, TurnRequest, UsageReporter } from "../codex/types.ts";
+import type { CodexBackend, IncompleteReason, TokenUsage, TurnRequest, UsageReporter } from "../codex/types.ts";
 import { DONE_FRAME, errorFrame } from "../openai/chat-completion.ts";
 import type { CompletionsPlan } from "../openai/completions-request.ts";
 import {
-  CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type TextCompletionMeta,
+  CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type CompletionFinishReason, type TextCompletionMeta,
 } from "../openai/completions-response.ts";
 import { clientClosed, toApiError } from "../openai/errors.ts";
 import { cutAtStop, StopSequenceCutter } from "../openai/stop-sequences.ts";
@@ -16,17 +16,26 @@ import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
 
 
 
+/** A stop sequence ends the text as the client asked ("stop"); otherwise a cut turn says why. */
+function finishReason(stopped: boolean, truncated: boolean, incomplete: IncompleteReason | null): CompletionFinishReason {
+  if (stopped) return "stop";
+  if (incomplete === "content_filter") return "content_filter";
+  return truncated || incomplete ? "length" : "stop";
+}
+
 async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnDeadline) {
   let text = "";
   let usage: TokenUsage | null = null;
+  let incomplete: IncompleteReason | null = null;
   for await (const events of backend.runTurn(turn, deadline.signal)) {
     deadline.touch();
     for (const event of events) {
       if (event.type === "text") text += event.delta;
       else if (event.type === "usage") usage = event.usage;
+      else if (event.type === "incomplete") incomplete = event.reason;
     }
   }
-  return { text, usage };
+  return { text, usage, incomplete };
 }
 
 export async function completeText(
@@ -36,10 +45,13 @@ export async function completeText(
     deadline.abort(error); // the other choices' turns stop too
     throw error;
   });
-  const choices = runs.map((run, i): CompletionChoiceResult => ({
-    text: (plan.echo ? plan.choices[i]!.prompt : "") + cutAtStop(run.text, plan.stop),
-    finishReason: deadline.truncated ? "length" : "stop",
-  }));
+  const choices = runs.map((run, i): CompletionChoiceResult => {
+    const text = cutAtStop(run.text, plan.stop);
+    return {
+      text: (plan.echo ? plan.choices[i]!.prompt : "") + text,
+      finishReason: finishReason(text.length < run.text.length, deadline.truncated, run.incomplete),
+    };
+  });
   const usage = sumUsage(runs.map((r) => r.usage));
   reportUsage(usage);
   return textCompletion(meta, choices, usage);
@@ -52,6 +64,7 @@ export async function* textCompletionFrames(
   const cutters = plan.choices.map(() => new StopSequenceCutter(plan.stop));
   const finished = plan.choices.map(() => false);
   const usages: Array<TokenUsage | null> = plan.choices.map(() => null);
+  const incomplete: Array<IncompleteReason | null> = plan.choices.map(() => null);
   try {
     if (plan.echo) yield plan.choices.map((choice, i) => encoder.text(i, choice.prompt)).join("");
     for await (const step of mergeTurns(started)) {
@@ -70,13 +83,15 @@ export async function* textCompletionFrames(
             if (text) frames += encoder.text(index, text);
           } else if (event.type === "usage") {
             usages[index] = event.usage;
+          } else if (event.type === "incomplete") {
+            incomplete[index] = event.reason;
           }
         }
       }
       // A stop sequence ends the choice for the client; its turn runs on so its usage is known.
       if (!finished[index] && ("done" in step || cutter.stopped)) {
         finished[index] = true;
-        frames += encoder.finish(index, deadline.truncated && !cutter.stopped ? "length" : "stop");
+        frames += encoder.finish(index, finishReason(cutter.stopped, deadline.truncated, incomplete[index]!));
       }
       if (frames) yield frames;
     }

@@ -115,6 +115,25 @@ describe("model server faults", () => {
   test("non-stream: the model closes its socket mid-stream → 502", async () => {
     await expectEnvelope(await proxy.post(CHAT, ask("[[scenario:cut]]")), 502, "server_error", "upstream_unavailable");
   });
+
+  test("a response cut short by the model's output limit keeps its text and says why, on every route", async () => {
+    const prompt = "[[scenario:incomplete]] [[reply:Half an ans]]";
+    const chat = await proxy.post(CHAT, ask(prompt));
+    expect(chat.status).toBe(200);
+    const body = await chat.json();
+    expect([body.choices[0].message.content, body.choices[0].finish_reason, body.usage.total_tokens > 0]).toEqual(["Half an ans", "length", true]);
+    const stream = dataFrames(await (await proxy.post(CHAT, ask(prompt, true))).text());
+    expect(stream.filter((f) => f.choices?.[0]?.finish_reason).map((f) => f.choices[0].finish_reason)).toEqual(["length"]);
+    expect(stream.at(-1)).toBe("[DONE]");
+    const text = await (await proxy.post("/v1/completions", { model: "codex-5", prompt })).json();
+    expect([text.choices[0].text, text.choices[0].finish_reason]).toEqual(["Half an ans", "length"]);
+    const response = await (await proxy.post("/v1/responses", { model: "codex-5", input: prompt })).json();
+    expect([response.status, response.incomplete_details, response.output_text]).toEqual(["incomplete", { reason: "max_output_tokens" }, "Half an ans"]);
+  });
+
+  test("a response stopped by the model's content filter: Codex retries it as a dropped stream, so it ends as one (502)", async () => {
+    await expectEnvelope(await proxy.post(CHAT, ask("[[scenario:incomplete]] [[reason:content_filter]]")), 502, "server_error", "upstream_unavailable");
+  });
 });
 
 describe("the model stalls mid-stream", () => {

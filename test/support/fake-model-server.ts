@@ -14,6 +14,7 @@
  *   [[scenario:multisummary]] a reasoning item with two summary parts before the text
  *   [[scenario:twomsgs]]      two message items: "First message." then the reply
  *   [[scenario:ctx]]          response.failed with context_length_exceeded
+ *   [[scenario:incomplete]]   the reply, then response.incomplete ([[reason:R]], default max_output_tokens)
  *   [[call:NAME]] [[args:JSON]]  a function call (several pairs → parallel calls)
  *   [[usage:IN,CACHED,OUT,REASONING]]  the usage block to report
  *   [[chunks:N]]              stream the reply in N deltas (default 4)
@@ -237,6 +238,13 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
             }
             if (scenario === "failed") {
               send("response.failed", { response: { id: respId, status: "failed", error: { code: "server_error", message: "fake response.failed" } } });
+            } else if (scenario === "incomplete") {
+              send("response.incomplete", {
+                response: {
+                  id: respId, status: "incomplete", incomplete_details: { reason: markers(text, "reason")[0] ?? "max_output_tokens" },
+                  usage: { input_tokens: inTok, input_tokens_details: { cached_tokens: cached }, output_tokens: outTok, output_tokens_details: { reasoning_tokens: reasoningTok }, total_tokens: inTok! + outTok! },
+                },
+              });
             } else if (scenario === "ctx") {
               send("response.failed", { response: { id: respId, status: "failed", error: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." } } });
             } else {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mapCodexError } from "../../src/codex/error-mapping.ts";
+import { incompleteReason, mapCodexError } from "../../src/codex/error-mapping.ts";
 
 describe("codexErrorInfo → OpenAI error", () => {
   test("upstream 429 after retries → 429 rate_limit_error with retry-after", () => {
@@ -41,5 +41,16 @@ describe("codexErrorInfo → OpenAI error", () => {
   test("quota exhausted → 429 insufficient_quota that clients should not retry", () => {
     const e = mapCodexError({ message: "limit", codexErrorInfo: "usageLimitExceeded" });
     expect([e.status, e.code, e.headers["x-should-retry"]]).toEqual([429, "insufficient_quota", "false"]);
+  });
+});
+
+describe("incompleteReason", () => {
+  test("a turn Codex failed only because the model's response came back incomplete is not a failure", () => {
+    expect(incompleteReason({ message: "Incomplete response returned, reason: max_output_tokens", codexErrorInfo: "other" })).toBe("max_output_tokens");
+    expect(incompleteReason({ message: "Incomplete response returned, reason: content_filter", codexErrorInfo: "other" })).toBe("content_filter");
+    // After Codex's retries a content-filter stop arrives as a dropped stream: a real failure.
+    expect(incompleteReason({ message: "stream disconnected before completion: Incomplete response returned, reason: content_filter", codexErrorInfo: "other" })).toBeNull();
+    expect(incompleteReason({ message: "Codex turn failed.", codexErrorInfo: "other" })).toBeNull();
+    expect(incompleteReason(null)).toBeNull();
   });
 });
