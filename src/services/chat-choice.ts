@@ -32,6 +32,12 @@ export interface ChoiceRules {
   stop: readonly string[];
 }
 
+/**
+ * Between two of the model's messages in one turn (an answer has one content string; the
+ * messages would otherwise run into each other, "First.Second.").
+ */
+export const MESSAGE_BREAK = "\n\n";
+
 /** The abort reason when the proxy itself ends a turn that is doing fine. */
 class TurnCut extends Error {
   override name = "TurnCut";
@@ -84,6 +90,8 @@ export async function* runChoice(
     }
   };
   const text = (delta: string) => pass(cutter ? cutter.push(delta) : delta);
+  /** Codex's message item the text so far came from: a turn's messages are separated by a blank line. */
+  let lastItem: string | undefined;
   try {
     let stop = false;
     while (!stop) {
@@ -104,6 +112,10 @@ export async function* runChoice(
         if (cutter?.stopped && event.type !== "usage" && event.type !== "tool_calls_complete") continue;
         switch (event.type) {
           case "text":
+            if (event.item !== lastItem) {
+              if (lastItem !== undefined) text(MESSAGE_BREAK);
+              lastItem = event.item;
+            }
             if (!gate && !cutter) {
               // Codex's own event has the choice event's shape: passed on as it is, not copied per delta.
               choice.content += event.delta;

@@ -11,6 +11,7 @@ import {
 import { clientClosed, toApiError } from "../openai/errors.ts";
 import { cutAtStop, StopSequenceCutter } from "../openai/stop-sequences.ts";
 import { sumUsage } from "../openai/usage.ts";
+import { MESSAGE_BREAK } from "./chat-choice.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
 
@@ -27,11 +28,15 @@ async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnD
   let text = "";
   let usage: TokenUsage | null = null;
   let incomplete: IncompleteReason | null = null;
+  let lastItem: string | undefined;
   for await (const events of backend.runTurn(turn, deadline.signal)) {
     deadline.touch();
     for (const event of events) {
-      if (event.type === "text") text += event.delta;
-      else if (event.type === "usage") usage = event.usage;
+      if (event.type === "text") {
+        if (event.item !== lastItem && lastItem !== undefined) text += MESSAGE_BREAK;
+        lastItem = event.item;
+        text += event.delta;
+      } else if (event.type === "usage") usage = event.usage;
       else if (event.type === "incomplete") incomplete = event.reason;
     }
   }
@@ -65,6 +70,7 @@ export async function* textCompletionFrames(
   const finished = plan.choices.map(() => false);
   const usages: Array<TokenUsage | null> = plan.choices.map(() => null);
   const incomplete: Array<IncompleteReason | null> = plan.choices.map(() => null);
+  const lastItems: Array<string | undefined> = plan.choices.map(() => undefined);
   try {
     if (plan.echo) yield plan.choices.map((choice, i) => encoder.text(i, choice.prompt)).join("");
     for await (const step of mergeTurns(started)) {
@@ -79,7 +85,9 @@ export async function* textCompletionFrames(
       } else {
         for (const event of step.events) {
           if (event.type === "text") {
-            const text = cutter.push(event.delta);
+            const between = event.item !== lastItems[index] && lastItems[index] !== undefined ? MESSAGE_BREAK : "";
+            lastItems[index] = event.item;
+            const text = cutter.push(between + event.delta);
             if (text) frames += encoder.text(index, text);
           } else if (event.type === "usage") {
             usages[index] = event.usage;

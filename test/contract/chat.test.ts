@@ -153,6 +153,17 @@ describe("the official openai SDK", () => {
     expect(final.usage?.total_tokens).toBe(DEFAULT_USAGE.input + DEFAULT_USAGE.output);
   });
 
+  test("two messages the model wrote in one turn are one content, a blank line apart, streamed and not (legacy completions too)", async () => {
+    const params = { model: "codex-5", messages: [{ role: "user" as const, content: "[[scenario:twomsgs]] go" }] };
+    const expected = `First message.\n\n${DEFAULT_REPLY}`;
+    expect((await live.client.chat.completions.create(params)).choices[0]!.message.content).toBe(expected);
+    expect((await live.client.chat.completions.stream(params).finalChatCompletion()).choices[0]!.message.content).toBe(expected);
+    expect((await live.client.completions.create({ model: "codex-5", prompt: "[[scenario:twomsgs]] go" })).choices[0]!.text).toBe(expected);
+    let streamed = "";
+    for await (const chunk of await live.client.completions.create({ model: "codex-5", prompt: "[[scenario:twomsgs]] go", stream: true })) streamed += chunk.choices[0]?.text ?? "";
+    expect(streamed).toBe(expected);
+  });
+
   test("stop ends the text before the sequence, streamed and not, with the whole turn's usage (LangChain's ReAct agents rely on it)", async () => {
     const content = "[[reply:Thought: look it up. Observation: made-up result. Final Answer: 42]] [[chunks:9]]";
     const params = { model: "codex-5", messages: [{ role: "user" as const, content }], stop: ["Observation:"] };
