@@ -38,6 +38,7 @@ describe("parseUsageWindow", () => {
     expect(paramOf(() => parseUsageWindow({ end: "99999999999999999" }, NOW))).toBe("end");
     expect(paramOf(() => parseUsageWindow({ group: "minute" }, NOW))).toBe("group");
     expect(paramOf(() => parseUsageWindow({ start: String(NOW + 1) }, NOW))).toBe("start");
+    expect(paramOf(() => parseUsageWindow({ end: "-1" }, NOW))).toBe("end");
   });
 });
 
