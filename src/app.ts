@@ -12,7 +12,8 @@ import { authenticatedKeyId, KeyRing } from "./http/auth.ts";
 import { ConcurrencyGuard } from "./http/concurrency-guard.ts";
 import { errorFor, errorResponse, type AllowedMethods } from "./http/error-response.ts";
 import { readJsonBody } from "./http/json-body.ts";
-import { isTurnPath, isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
+import { isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
+import { isModelPath, isTurnPath, routePath } from "./http/route-paths.ts";
 import { beginRequest, elapsedMs, finishRequest, pathOf, requestContext, type RequestListener } from "./http/request-context.ts";
 import { infoLineWriter } from "./logger.ts";
 import { ApiError, serviceUnavailable, toApiError } from "./openai/errors.ts";
@@ -55,18 +56,17 @@ const ROUTES: ReadonlyMap<string, readonly string[]> = new Map([
   ["/v1/usage", ["GET", "HEAD", "OPTIONS"]],
   ["/v1/usage/raw", ["GET", "HEAD", "OPTIONS"]],
 ]);
-const MODEL_PATH = /^\/v1\/models\/[^/]+$/;
 
 /** The methods of every route this configuration serves (the optional ones only when on). */
 function routeMethods(config: Config, servesMetrics: boolean): AllowedMethods {
   const routes = new Map(ROUTES);
   if (config.enableResponses) routes.set("/v1/responses", ["POST", "HEAD", "OPTIONS"]);
-  if (servesMetrics) routes.set("/metrics", ["GET"]);
+  if (servesMetrics) routes.set("/metrics", ["GET", "HEAD"]);
   if (config.testEndpoints) {
     routes.set("/__test/conc", ["GET", "HEAD"]);
     routes.set("/__test/conc/release", ["POST"]);
   }
-  return (path) => routes.get(path) ?? (MODEL_PATH.test(path) ? ["GET", "HEAD", "OPTIONS"] : undefined);
+  return (path) => routes.get(routePath(path)) ?? (isModelPath(path) ? ["GET", "HEAD", "OPTIONS"] : undefined);
 }
 
 /** Paths that always need the bearer key (models only with PROXY_PROTECT_MODELS). */

@@ -32,7 +32,7 @@ function validationError(error: unknown): ApiError {
   return invalidRequest(param ? `Invalid value for '${param}': ${detail}.` : `Invalid request: ${detail}.`, param, "invalid_type");
 }
 
-/** The methods a path is served with, or undefined for a path that is no route at all. */
+/** The methods a request path is served with (see route-paths.ts), or undefined for a path that is no route at all. */
 export type AllowedMethods = (path: string) => readonly string[] | undefined;
 
 export function errorFor(code: string | number, error: unknown, request: Request, allowedMethods: AllowedMethods): ApiError {
@@ -46,8 +46,7 @@ export function errorFor(code: string | number, error: unknown, request: Request
     case "PARSE":
       return invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
     case "NOT_FOUND": {
-      // One trailing slash is the same route (as the router has it); more make another path.
-      const path = pathOf(request.url).replace(/(.)\/$/, "$1");
+      const path = pathOf(request.url);
       const allowed = allowedMethods(path);
       return allowed ? methodNotAllowed(request.method, path, [...allowed]) : routeNotFound(request.method, path);
     }

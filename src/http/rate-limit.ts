@@ -5,6 +5,7 @@
  * addresses when auth is off); the limit runs after auth, so unauthenticated floods never
  * reach it, and the table is capped anyway (least recently seen callers are dropped first).
  */
+import { isTurnPath } from "./route-paths.ts";
 import { ApiError } from "../openai/errors.ts";
 
 export interface RateLimitOptions {
@@ -31,13 +32,6 @@ export interface RateDecision {
 interface Bucket {
   tokens: number;
   at: number;
-}
-
-const TURN_PATHS = new Set(["/v1/chat/completions", "/v1/completions", "/v1/responses"]);
-
-/** The paths of the routes that run Codex turns; a trailing slash is the same route. */
-export function isTurnPath(path: string): boolean {
-  return TURN_PATHS.has(path.length > 1 ? path.replace(/\/+$/, "") : path);
 }
 
 /** The requests that start Codex turns (rate-limited, and stream-guarded when streaming). */

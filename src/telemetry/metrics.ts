@@ -4,6 +4,7 @@
  * is read at scrape time. Every label comes from a bounded set: route templates we serve,
  * model ids we advertise (anything else is "other"), status codes, and our own error codes.
  */
+import { isModelPath, routePath } from "../http/route-paths.ts";
 import type { ModelCatalog } from "../config/models.ts";
 import type { BackendHealth } from "../codex/types.ts";
 import type { FinishedRequest } from "../http/request-context.ts";
@@ -15,7 +16,6 @@ const ROUTE_TEMPLATES = new Set([
   "/healthz", "/readyz", "/livez", "/metrics", "/__test/conc", "/__test/conc/release",
 ]);
 
-const MODEL_PATH = /^\/v1\/models\/[^/]+$/;
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const MAX_ERROR_CODES = 64;
@@ -32,9 +32,9 @@ export function metricModelIds(catalog: ModelCatalog): string[] {
 }
 
 export function routeTemplate(path: string): string {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
-  if (ROUTE_TEMPLATES.has(trimmed)) return trimmed;
-  return MODEL_PATH.test(trimmed) ? "/v1/models/{id}" : "other";
+  const route = routePath(path);
+  if (ROUTE_TEMPLATES.has(route)) return route;
+  return isModelPath(path) ? "/v1/models/{id}" : "other";
 }
 
 export class ProxyMetrics {

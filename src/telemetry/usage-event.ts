@@ -3,7 +3,7 @@
  * object per line) and served back by /v1/usage/raw. Token counts are the ones Codex
  * reported for the turn, never estimates.
  */
-import { isTurnPath } from "../http/rate-limit.ts";
+import { isTurnPath, routePath } from "../http/route-paths.ts";
 import type { FinishedRequest } from "../http/request-context.ts";
 
 export interface UsageEvent {
@@ -47,8 +47,7 @@ export function usageEventOf({ ctx, status, durationMs }: FinishedRequest, now: 
   return {
     ts: now,
     req_id: ctx.id,
-    // A trailing slash is the same route.
-    route: ctx.route.length > 1 ? ctx.route.replace(/\/+$/, "") : ctx.route,
+    route: routePath(ctx.route),
     method: ctx.method,
     model: ctx.model,
     status,

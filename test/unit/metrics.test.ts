@@ -142,7 +142,7 @@ describe("GET /metrics", () => {
   test("a wrong method is a 405 with Allow when metrics are on, a 404 when they are off", async () => {
     const wrong = await opsApp(on).request("/metrics", { method: "POST", auth: null });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get("allow")).toBe("GET");
+    expect(wrong.headers.get("allow")).toBe("GET, HEAD");
     expect((await opsApp().request("/metrics", { method: "POST", auth: null })).status).toBe(404);
   });
 

@@ -96,6 +96,8 @@ describe("RateLimiter (token bucket)", () => {
     expect(isTurnRoute("GET", "/v1/models")).toBe(false);
     expect(isTurnRoute("HEAD", "/v1/chat/completions")).toBe(false);
     expect(isTurnRoute("POST", "/v1/usage")).toBe(false);
+      // Two trailing slashes are another path, which the router does not serve.
+    expect(isTurnRoute("POST", "/v1/responses//")).toBe(false);
   });
 });
 

@@ -34,6 +34,7 @@ describe("isUsageRequest", () => {
     expect(isUsageRequest("GET", "/v1/usage", 200)).toBe(false);
     expect(isUsageRequest("POST", "/v1/usage", 405)).toBe(false);
     expect(isUsageRequest("POST", `/v1/${"x".repeat(2000)}`, 404)).toBe(false);
+    expect(isUsageRequest("POST", "/v1/chat/completions//", 404)).toBe(false);
     expect(isUsageRequest("OPTIONS", "/v1/chat/completions", 204)).toBe(false);
     expect(isUsageRequest("GET", "/healthz", 200)).toBe(false);
   });
