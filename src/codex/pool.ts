@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { CodexModelInfo } from "../config/models.ts";
-import { ApiError, serviceUnavailable } from "../openai/errors.ts";
+import { ApiError } from "../openai/errors.ts";
 import { codexUnavailable, type LaunchStage } from "./start-failure.ts";
 import { WaitLine } from "./wait-line.ts";
 import { CodexWorker, type WorkerOptions } from "./worker.ts";
@@ -144,7 +144,6 @@ export class CodexWorkerPool implements CodexBackend {
     const place = this.#line.join();
     try {
       for (;;) {
-        if (this.#closing) throw serviceUnavailable("The server is shutting down.", "server_shutting_down");
         const turn = place.first ? this.#turnOnFreeSlot(request, signal) : null;
         if (turn) return turn;
         // Every slot failed its last launch: no worker is coming until the operator acts.
@@ -206,8 +205,6 @@ export class CodexWorkerPool implements CodexBackend {
 
   async close(): Promise<void> {
     this.#closing = true;
-    // Requests still queued for a slot get their 503 now, not when their queue time runs out.
-    this.#line.wakeAll();
     await Promise.all([...this.#live].map((w) => w.stop()));
   }
 }

@@ -23,11 +23,6 @@ export class WaitLine {
   wakeFirst(): void {
     this.#places[0]?.wake();
   }
-
-  /** Wakes every waiting caller (the pool is closing: none of them will get a slot). */
-  wakeAll(): void {
-    for (const place of [...this.#places]) place.wake();
-  }
 }
 
 export class Place {

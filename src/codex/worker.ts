@@ -5,7 +5,6 @@
 import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
-import { settlesWithin } from "../services/race-steps.ts";
 import { incompleteReason, mapCodexError, withoutPaths } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
@@ -69,27 +68,37 @@ interface ActiveTurn {
 const INTERRUPT_WAIT_MS = 2_000;
 
 /**
- * The answer to a JSON-RPC request, or the abort reason as soon as `signal` aborts: a hung
- * worker never answers, and the request's timeouts must still end it. An answer that comes
- * after the abort is handed to `late`, which undoes what it started.
+ * The answer to a JSON-RPC request, or the abort reason once `signal` has been aborted for
+ * `graceMs`: a hung worker never answers, and the request's timeouts must still end it. A
+ * healthy worker answers within the grace, so the caller can undo what it started in order;
+ * an answer that comes later still is handed to `late`, which undoes it.
  */
-function unlessAborted<T>(request: Promise<T>, signal: AbortSignal, late: (result: T) => Promise<unknown>): Promise<T> {
+function unlessAborted<T>(request: Promise<T>, signal: AbortSignal, graceMs: number, late: (result: T) => Promise<unknown>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let abandoned = false;
-    const onAbort = () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const giveUp = () => {
       abandoned = true;
       reject(signal.reason);
     };
+    const onAbort = () => {
+      if (graceMs > 0) timer = setTimeout(giveUp, graceMs);
+      else giveUp();
+    };
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort);
+    const settle = () => {
+      signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+    };
     request.then(
       (result) => {
-        signal.removeEventListener("abort", onAbort);
+        settle();
         if (abandoned) void late(result).catch(() => {});
         else resolve(result);
       },
       (error) => {
-        signal.removeEventListener("abort", onAbort);
+        settle();
         reject(error);
       },
     );
@@ -230,7 +239,8 @@ export class CodexWorker {
         model: request.model,
         ...(request.tools.length ? { dynamicTools: request.tools.map((t) => ({ type: "function", ...t })), experimentalRawEvents: true } : {}),
       });
-      const started = await unlessAborted(starting, signal, (late) => rpc.request("thread/unsubscribe", { threadId: late.thread.id }));
+      // Nothing runs on a thread yet: one that starts after the abort is just let go.
+      const started = await unlessAborted(starting, signal, 0, (late) => rpc.request("thread/unsubscribe", { threadId: late.thread.id }));
       threadId = started.thread.id as string;
       let markDone!: () => void;
       const done = new Promise<void>((r) => (markDone = r));
@@ -245,7 +255,7 @@ export class CodexWorker {
       if (signal.aborted) throw signal.reason;
       const thread = threadId;
       if (request.history.length) {
-        await unlessAborted(rpc.request("thread/inject_items", { threadId: thread, items: request.history }), signal, async () => {});
+        await unlessAborted(rpc.request("thread/inject_items", { threadId: thread, items: request.history }), signal, 0, async () => {});
       }
       const beginning = rpc.request("turn/start", {
         threadId,
@@ -255,7 +265,11 @@ export class CodexWorker {
         ...(request.effort ? { effort: request.effort } : {}),
         ...(request.outputSchema ? { outputSchema: request.outputSchema } : {}),
       });
-      const begun = await unlessAborted(beginning, signal, (late) => rpc.request("turn/interrupt", { threadId: thread, turnId: late.turn.id }));
+      // After an abort a healthy worker still gets the time to say which turn it started, so that
+      // #release interrupts it and waits for it before the slot is given back.
+      const begun = await unlessAborted(
+        beginning, signal, INTERRUPT_WAIT_MS, (late) => rpc.request("turn/interrupt", { threadId: thread, turnId: late.turn.id }),
+      );
       turn.turnId = begun.turn.id;
       if (signal.aborted) throw signal.reason;
       yield* turn.channel;
@@ -278,7 +292,9 @@ export class CodexWorker {
       if (turn && !turn.completed && turn.turnId) {
         // Bounded as a whole: a hung worker answers neither, and the request's error waits for this.
         const interrupted = rpc.request("turn/interrupt", { threadId, turnId: turn.turnId }).catch(() => {}).then(() => turn.done);
-        await settlesWithin(interrupted, INTERRUPT_WAIT_MS);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([interrupted, new Promise((resolve) => (timer = setTimeout(resolve, INTERRUPT_WAIT_MS)))]);
+        clearTimeout(timer);
       }
       turn?.tools.release();
       rpc.request("thread/unsubscribe", { threadId }).catch(() => {});

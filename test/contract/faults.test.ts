@@ -236,8 +236,9 @@ describe("a hung worker with the liveness probe off", () => {
       const fresh = proxy.post(CHAT, ask("sent while the worker is hung"));
       expectErrorFrameThenDone(await stalled.rest(), "timeout_error", "idle_timeout");
       await expectEnvelope(await fresh, 504, "timeout_error", "idle_timeout");
-      // The idle timeout, plus at most the bounded wait for Codex to confirm the interrupt.
-      expect(Date.now() - stoppedAt).toBeLessThan(4_500);
+      // The idle timeout (1 s) plus at most the bounded wait for Codex to confirm the interrupt
+      // (2 s), with room for a loaded machine.
+      expect(Date.now() - stoppedAt).toBeLessThan(6_000);
     } finally {
       process.kill(worker.pid!, "SIGKILL");
     }

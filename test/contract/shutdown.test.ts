@@ -153,6 +153,9 @@ describe("graceful shutdown", () => {
     const sentAt = Date.now();
     server.proc.kill("SIGTERM");
 
+    // Held until the drain window ended (a request that came after the signal is refused at once).
+    const answeredAt = await queued.then(() => Date.now());
+    expect(answeredAt - sentAt).toBeGreaterThanOrEqual(900);
     for (const res of await Promise.all([running, queued])) {
       expect(res.status).toBe(503);
       expect((await res.json()).error).toMatchObject({ type: "service_unavailable_error", code: "server_shutting_down" });
