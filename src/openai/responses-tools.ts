@@ -49,7 +49,8 @@ export function selectTools(tools: DynamicTool[], choice: unknown): ToolSelectio
     if (!Array.isArray(choice.tools) || choice.tools.length === 0) {
       throw invalidRequest("'tool_choice.tools' must list at least one function.", "tool_choice.tools");
     }
-    const offered = choice.tools.map((t: unknown, j) => declared(tools, isObject(t) ? t.name : undefined, `tool_choice.tools[${j}].name`));
+    // A function listed twice is offered once (Codex refuses two tools of one name).
+    const offered = [...new Set(choice.tools.map((t: unknown, j) => declared(tools, isObject(t) ? t.name : undefined, `tool_choice.tools[${j}].name`)))];
     if (choice.mode !== undefined && choice.mode !== "auto" && choice.mode !== "required") {
       throw invalidRequest("'tool_choice.mode' must be 'auto' or 'required'.", "tool_choice.mode");
     }

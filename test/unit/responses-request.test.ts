@@ -111,6 +111,12 @@ describe("Responses tools, tool_choice, text.format, reasoning", () => {
     expect(p.parallelToolCalls).toBe(true);
   });
 
+  test("tool_choice allowed_tools: a function listed twice is offered once", () => {
+    const twice = { type: "function", name: "get_weather" };
+    expect(plan({ tools: [weather, time], tool_choice: { type: "allowed_tools", mode: "auto", tools: [twice, twice] } }).turn.tools.map((t) => t.name))
+      .toEqual(["get_weather"]);
+  });
+
   test("tool_choice: none offers nothing; a named function offers only it and steers; required steers", () => {
     expect(plan({ tools: [weather], tool_choice: "none" }).turn.tools).toEqual([]);
     const named = plan({ tools: [weather, time], tool_choice: { type: "function", name: "get_time" } });
