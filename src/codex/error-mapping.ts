@@ -5,7 +5,6 @@
  * `error.message`, which is what the client needs to fix its request.
  */
 import { ApiError } from "../openai/errors.ts";
-import type { IncompleteReason } from "./types.ts";
 
 export interface CodexTurnError {
   message?: string;
@@ -40,14 +39,12 @@ export function withoutPaths(text: string): string {
 }
 
 /**
- * Codex fails a turn whose model response came back incomplete ("Incomplete response
- * returned, reason: max_output_tokens"), though the answer so far is fine: the reason, or
- * null for a real failure.
+ * Codex fails a turn whose model response stopped at its output limit ("Incomplete response
+ * returned, reason: max_output_tokens"), though the answer so far is fine. (A content-filter
+ * stop is retried by Codex and reaches us as a dropped stream: a real failure.)
  */
-export function incompleteReason(error: CodexTurnError | null | undefined): IncompleteReason | null {
-  const reason = /^Incomplete response returned, reason: (\w+)/.exec(error?.message ?? "")?.[1];
-  if (!reason) return null;
-  return reason === "content_filter" ? "content_filter" : "max_output_tokens";
+export function cutByOutputLimit(error: CodexTurnError | null | undefined): boolean {
+  return (error?.message ?? "").startsWith("Incomplete response returned, reason: max_output_tokens");
 }
 
 /** `inputParam`: the request field holding the conversation, named when it is too long. */

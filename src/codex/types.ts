@@ -24,8 +24,6 @@ export interface DynamicTool {
   inputSchema: Record<string, unknown>;
 }
 
-export type IncompleteReason = "max_output_tokens" | "content_filter";
-
 export type ReasoningSummary = "auto" | "concise" | "detailed" | "none";
 
 export interface TurnRequest {
@@ -60,8 +58,8 @@ export type TurnEvent =
   | { type: "tool_call"; id: string; name: string; arguments: string }
   /** Every tool call of the current model step is known: the turn can stop here. */
   | { type: "tool_calls_complete" }
-  /** The model's answer was cut short by its output limit or its content filter; the turn ends with what it had. */
-  | { type: "incomplete"; reason: IncompleteReason }
+  /** The model's answer was cut short by its output limit; the turn ends with what it had. */
+  | { type: "incomplete" }
   | { type: "usage"; usage: TokenUsage };
 
 export interface BackendHealth {

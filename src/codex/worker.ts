@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
-import { incompleteReason, mapCodexError, withoutPaths } from "./error-mapping.ts";
+import { cutByOutputLimit, mapCodexError, withoutPaths } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
 import type { CodexModelInfo } from "../config/models.ts";
@@ -348,8 +348,8 @@ export class CodexWorker {
       case "turn/completed": {
         turn.completed = true;
         const status = params.turn?.status;
-        const incomplete = status === "failed" ? incompleteReason(params.turn.error) : null;
-        if (incomplete) turn.channel.push({ type: "incomplete", reason: incomplete });
+        const incomplete = status === "failed" && cutByOutputLimit(params.turn.error);
+        if (incomplete) turn.channel.push({ type: "incomplete" });
         if (status === "failed" && !incomplete) turn.channel.fail(mapCodexError(params.turn.error, turn.inputParam));
         else turn.channel.end();
         turn.markDone();

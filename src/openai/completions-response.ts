@@ -5,7 +5,7 @@
 import type { TokenUsage } from "../codex/types.ts";
 import { toChatUsage } from "./usage.ts";
 
-export type CompletionFinishReason = "stop" | "length" | "content_filter";
+export type CompletionFinishReason = "stop" | "length";
 
 export interface CompletionChoiceResult {
   text: string;

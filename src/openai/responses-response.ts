@@ -2,7 +2,7 @@
  * The Responses API `response` object and its output items, built from what a Codex turn
  * produced. Shared by the non-streamed answer and the lifecycle events of a stream.
  */
-import type { IncompleteReason, TokenUsage } from "../codex/types.ts";
+import type { TokenUsage } from "../codex/types.ts";
 import type { ApiError } from "./errors.ts";
 import type { ResponseSettings } from "./responses-request.ts";
 
@@ -78,8 +78,6 @@ export interface ResponseState {
   output: readonly OutputItem[];
   usage: TokenUsage | null;
   error?: ApiError | null;
-  /** Why an `incomplete` response was cut short (absent: the dev truncate guard, read as the output cap). */
-  incomplete?: IncompleteReason | null;
 }
 
 export function responseObject(meta: ResponseMeta, settings: ResponseSettings, state: ResponseState) {
@@ -91,8 +89,8 @@ export function responseObject(meta: ResponseMeta, settings: ResponseSettings, s
     status: state.status,
     background: false,
     error: error ? { code: error.code ?? error.type, message: error.message, type: error.type, param: error.param } : null,
-    // The model's own reason, or for the dev truncate guard OpenAI's nearest one, the output cap.
-    incomplete_details: state.status === "incomplete" ? { reason: state.incomplete ?? "max_output_tokens" } : null,
+    // The model's output limit, or the dev truncate guard, whose nearest OpenAI reason is the same.
+    incomplete_details: state.status === "incomplete" ? { reason: "max_output_tokens" } : null,
     instructions: settings.instructions,
     max_output_tokens: settings.max_output_tokens,
     model: meta.model,

@@ -8,7 +8,7 @@
  * Codex's items, closes the open item and starts a new one, so output items and their indexes
  * follow what the model produced; a reasoning item's summary parts stay apart the same way.
  */
-import type { IncompleteReason, TokenUsage, TurnEvent } from "../codex/types.ts";
+import type { TokenUsage, TurnEvent } from "../codex/types.ts";
 import type { ApiError } from "./errors.ts";
 import { randomId } from "./ids.ts";
 import type { ResponseSettings } from "./responses-request.ts";
@@ -40,7 +40,7 @@ export class ResponseEventFold {
   readonly #output: OutputItem[] = [];
   #open: OpenItem | null = null;
   #usage: TokenUsage | null = null;
-  #incomplete: IncompleteReason | null = null;
+  #incomplete = false;
   #calls = 0;
 
   constructor(
@@ -49,8 +49,8 @@ export class ResponseEventFold {
     private readonly options: FoldOptions,
   ) {}
 
-  /** Why the model's answer was cut short, when it was (the response ends `incomplete`). */
-  get incomplete(): IncompleteReason | null {
+  /** The model's answer was cut short by its output limit (the response ends `incomplete`). */
+  get incomplete(): boolean {
     return this.#incomplete;
   }
 
@@ -62,7 +62,7 @@ export class ResponseEventFold {
   /** The response object in its current state (finished responses always carry usage). */
   response(status: ResponseStatus, error: ApiError | null = null) {
     const usage = status === "completed" || status === "incomplete" ? (this.#usage ?? ZERO_USAGE) : this.#usage;
-    return responseObject(this.meta, this.settings, { status, output: this.#output, usage, error, incomplete: this.#incomplete });
+    return responseObject(this.meta, this.settings, { status, output: this.#output, usage, error });
   }
 
   #event(type: string, fields: Record<string, unknown>): ResponseEvent {
@@ -101,12 +101,12 @@ export class ResponseEventFold {
         this.#usage = event.usage;
         return { events, stop: false };
       case "incomplete":
-        this.#incomplete = event.reason;
+        this.#incomplete = true;
         return { events, stop: false };
     }
   }
 
-  /** Closes the open item; `incomplete` (the dev truncate guard cut the turn) ends with `response.incomplete`. */
+  /** Closes the open item; `incomplete` (the output limit or the dev truncate guard cut the turn) ends with `response.incomplete`. */
   complete(status: "completed" | "incomplete" = "completed"): ResponseEvent[] {
     const events: ResponseEvent[] = [];
     this.#close(events);

@@ -148,7 +148,7 @@ export async function* runChoice(
             onUsage(event.usage);
             break;
           case "incomplete":
-            choice.finishReason = event.reason === "content_filter" ? "content_filter" : "length";
+            choice.finishReason = "length";
             break;
         }
         if (stop) break;
@@ -172,8 +172,7 @@ export async function* runChoice(
       if (gate.count > 0) choice.finishReason = "tool_calls";
     }
     // An answer the model's own limit cut short is not held to the JSON check: OpenAI hands it over as it is, with "length".
-    const complete = choice.finishReason !== "length" && choice.finishReason !== "content_filter";
-    if (rules.jsonObject && complete && choice.toolCalls.length === 0 && !isJsonObjectText(choice.content)) throw invalidJsonOutput();
+    if (rules.jsonObject && choice.finishReason !== "length" && choice.toolCalls.length === 0 && !isJsonObjectText(choice.content)) throw invalidJsonOutput();
     // The answer is complete here; the turn is interrupted and released when the reader moves on.
     out.push({ type: "done", result: choice });
     yield out;

@@ -2,7 +2,7 @@
  * Runs a planned legacy Completions request: one Codex turn per choice, concurrently, with
  * `stop` and `echo` applied to the text, rendered as a `text_completion` object or chunks.
  */
-import type { CodexBackend, IncompleteReason, TokenUsage, TurnRequest, UsageReporter } from "../codex/types.ts";
+import type { CodexBackend, TokenUsage, TurnRequest, UsageReporter } from "../codex/types.ts";
 import { DONE_FRAME, errorFrame } from "../openai/chat-completion.ts";
 import type { CompletionsPlan } from "../openai/completions-request.ts";
 import {
@@ -17,17 +17,13 @@ import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
 
 
 
-/** A stop sequence ends the text as the client asked ("stop"); otherwise a cut turn says why. */
-function finishReason(stopped: boolean, truncated: boolean, incomplete: IncompleteReason | null): CompletionFinishReason {
-  if (stopped) return "stop";
-  if (incomplete === "content_filter") return "content_filter";
-  return truncated || incomplete ? "length" : "stop";
-}
+/** A stop sequence ends the text as the client asked ("stop"); a turn cut short (dev guard, output limit) is "length". */
+const finishReason = (stopped: boolean, cut: boolean): CompletionFinishReason => (cut && !stopped ? "length" : "stop");
 
 async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnDeadline) {
   let text = "";
   let usage: TokenUsage | null = null;
-  let incomplete: IncompleteReason | null = null;
+  let incomplete = false;
   let lastItem: string | undefined;
   for await (const events of backend.runTurn(turn, deadline.signal)) {
     deadline.touch();
@@ -37,7 +33,7 @@ async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnD
         lastItem = event.item;
         text += event.delta;
       } else if (event.type === "usage") usage = event.usage;
-      else if (event.type === "incomplete") incomplete = event.reason;
+      else if (event.type === "incomplete") incomplete = true;
     }
   }
   return { text, usage, incomplete };
@@ -54,7 +50,7 @@ export async function completeText(
     const text = cutAtStop(run.text, plan.stop);
     return {
       text: (plan.echo ? plan.choices[i]!.prompt : "") + text,
-      finishReason: finishReason(text.length < run.text.length, deadline.truncated, run.incomplete),
+      finishReason: finishReason(text.length < run.text.length, deadline.truncated || run.incomplete),
     };
   });
   const usage = sumUsage(runs.map((r) => r.usage));
@@ -69,7 +65,7 @@ export async function* textCompletionFrames(
   const cutters = plan.choices.map(() => new StopSequenceCutter(plan.stop));
   const finished = plan.choices.map(() => false);
   const usages: Array<TokenUsage | null> = plan.choices.map(() => null);
-  const incomplete: Array<IncompleteReason | null> = plan.choices.map(() => null);
+  const incomplete = plan.choices.map(() => false);
   const lastItems: Array<string | undefined> = plan.choices.map(() => undefined);
   try {
     if (plan.echo) yield plan.choices.map((choice, i) => encoder.text(i, choice.prompt)).join("");
@@ -92,14 +88,14 @@ export async function* textCompletionFrames(
           } else if (event.type === "usage") {
             usages[index] = event.usage;
           } else if (event.type === "incomplete") {
-            incomplete[index] = event.reason;
+            incomplete[index] = true;
           }
         }
       }
       // A stop sequence ends the choice for the client; its turn runs on so its usage is known.
       if (!finished[index] && ("done" in step || cutter.stopped)) {
         finished[index] = true;
-        frames += encoder.finish(index, finishReason(cutter.stopped, deadline.truncated, incomplete[index]!));
+        frames += encoder.finish(index, finishReason(cutter.stopped, deadline.truncated || incomplete[index]!));
       }
       if (frames) yield frames;
     }

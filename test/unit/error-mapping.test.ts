@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { incompleteReason, mapCodexError } from "../../src/codex/error-mapping.ts";
+import { cutByOutputLimit, mapCodexError } from "../../src/codex/error-mapping.ts";
 
 describe("codexErrorInfo → OpenAI error", () => {
   test("upstream 429 after retries → 429 rate_limit_error with retry-after", () => {
@@ -44,13 +44,12 @@ describe("codexErrorInfo → OpenAI error", () => {
   });
 });
 
-describe("incompleteReason", () => {
-  test("a turn Codex failed only because the model's response came back incomplete is not a failure", () => {
-    expect(incompleteReason({ message: "Incomplete response returned, reason: max_output_tokens", codexErrorInfo: "other" })).toBe("max_output_tokens");
-    expect(incompleteReason({ message: "Incomplete response returned, reason: content_filter", codexErrorInfo: "other" })).toBe("content_filter");
+describe("cutByOutputLimit", () => {
+  test("a turn Codex failed only because the model's response reached its output limit is not a failure", () => {
+    expect(cutByOutputLimit({ message: "Incomplete response returned, reason: max_output_tokens", codexErrorInfo: "other" })).toBe(true);
     // After Codex's retries a content-filter stop arrives as a dropped stream: a real failure.
-    expect(incompleteReason({ message: "stream disconnected before completion: Incomplete response returned, reason: content_filter", codexErrorInfo: "other" })).toBeNull();
-    expect(incompleteReason({ message: "Codex turn failed.", codexErrorInfo: "other" })).toBeNull();
-    expect(incompleteReason(null)).toBeNull();
+    expect(cutByOutputLimit({ message: "stream disconnected before completion: Incomplete response returned, reason: content_filter", codexErrorInfo: "other" })).toBe(false);
+    expect(cutByOutputLimit({ message: "Codex turn failed.", codexErrorInfo: "other" })).toBe(false);
+    expect(cutByOutputLimit(null)).toBe(false);
   });
 });
