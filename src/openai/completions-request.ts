@@ -9,7 +9,6 @@ import { ApiError, invalidRequest, missingParameter } from "./errors.ts";
 import { selectEffort, selectModel } from "./model-selection.ts";
 import { stopSequences } from "./stop-sequences.ts";
 
-
 export interface CompletionsRequestBody {
   model: string;
   prompt?: unknown;

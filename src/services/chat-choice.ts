@@ -8,6 +8,7 @@ import type { CodexBackend, TokenUsage, TurnEvent, TurnRequest } from "../codex/
 import { emptyChoice, type ChoiceResult, type ToolCall } from "../openai/chat-completion.ts";
 import { ApiError } from "../openai/errors.ts";
 import { isJsonObjectText } from "../openai/response-format.ts";
+import { MessageJoin } from "../openai/message-join.ts";
 import { StopSequenceCutter } from "../openai/stop-sequences.ts";
 import { ToolBlockGate, type ToolBlockPolicy } from "../openai/tool-block-gate.ts";
 import { raceSteps } from "./race-steps.ts";
@@ -31,12 +32,6 @@ export interface ChoiceRules {
    */
   stop: readonly string[];
 }
-
-/**
- * Between two of the model's messages in one turn (an answer has one content string; the
- * messages would otherwise run into each other, "First.Second.").
- */
-export const MESSAGE_BREAK = "\n\n";
 
 /** The abort reason when the proxy itself ends a turn that is doing fine. */
 class TurnCut extends Error {
@@ -90,8 +85,7 @@ export async function* runChoice(
     }
   };
   const text = (delta: string) => pass(cutter ? cutter.push(delta) : delta);
-  /** Codex's message item the text so far came from: a turn's messages are separated by a blank line. */
-  let lastItem: string | undefined;
+  const messages = new MessageJoin();
   try {
     let stop = false;
     while (!stop) {
@@ -111,11 +105,9 @@ export async function* runChoice(
         // Past a stop sequence only the end of the turn and its usage matter.
         if (cutter?.stopped && event.type !== "usage" && event.type !== "tool_calls_complete") continue;
         switch (event.type) {
-          case "text":
-            if (event.item !== lastItem) {
-              if (lastItem !== undefined) text(MESSAGE_BREAK);
-              lastItem = event.item;
-            }
+          case "text": {
+            const gap = messages.before(event.item);
+            if (gap) text(gap);
             if (!gate && !cutter) {
               // Codex's own event has the choice event's shape: passed on as it is, not copied per delta.
               choice.content += event.delta;
@@ -125,6 +117,7 @@ export async function* runChoice(
               stop = cutByGate;
             }
             break;
+          }
           case "reasoning":
             choice.reasoning += event.delta;
             out.push(event);

@@ -9,13 +9,11 @@ import {
   CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type CompletionFinishReason, type TextCompletionMeta,
 } from "../openai/completions-response.ts";
 import { clientClosed, toApiError } from "../openai/errors.ts";
+import { MessageJoin } from "../openai/message-join.ts";
 import { cutAtStop, StopSequenceCutter } from "../openai/stop-sequences.ts";
 import { sumUsage } from "../openai/usage.ts";
-import { MESSAGE_BREAK } from "./chat-choice.ts";
 import type { TurnDeadline } from "./turn-deadline.ts";
 import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
-
-
 
 /** A stop sequence ends the text as the client asked ("stop"); a turn cut short (dev guard, output limit) is "length". */
 const finishReason = (stopped: boolean, cut: boolean): CompletionFinishReason => (cut && !stopped ? "length" : "stop");
@@ -24,14 +22,12 @@ async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnD
   let text = "";
   let usage: TokenUsage | null = null;
   let incomplete = false;
-  let lastItem: string | undefined;
+  const messages = new MessageJoin();
   for await (const events of backend.runTurn(turn, deadline.signal)) {
     deadline.touch();
     for (const event of events) {
       if (event.type === "text") {
-        if (event.item !== lastItem && lastItem !== undefined) text += MESSAGE_BREAK;
-        lastItem = event.item;
-        text += event.delta;
+        text += messages.before(event.item) + event.delta;
       } else if (event.type === "usage") usage = event.usage;
       else if (event.type === "incomplete") incomplete = true;
     }
@@ -66,7 +62,7 @@ export async function* textCompletionFrames(
   const finished = plan.choices.map(() => false);
   const usages: Array<TokenUsage | null> = plan.choices.map(() => null);
   const incomplete = plan.choices.map(() => false);
-  const lastItems: Array<string | undefined> = plan.choices.map(() => undefined);
+  const messages = plan.choices.map(() => new MessageJoin());
   try {
     if (plan.echo) yield plan.choices.map((choice, i) => encoder.text(i, choice.prompt)).join("");
     for await (const step of mergeTurns(started)) {
@@ -81,9 +77,7 @@ export async function* textCompletionFrames(
       } else {
         for (const event of step.events) {
           if (event.type === "text") {
-            const between = event.item !== lastItems[index] && lastItems[index] !== undefined ? MESSAGE_BREAK : "";
-            lastItems[index] = event.item;
-            const text = cutter.push(between + event.delta);
+            const text = cutter.push(messages[index]!.before(event.item) + event.delta);
             if (text) frames += encoder.text(index, text);
           } else if (event.type === "usage") {
             usages[index] = event.usage;

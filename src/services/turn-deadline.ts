@@ -8,7 +8,6 @@
 import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
 import { ApiError, clientClosed } from "../openai/errors.ts";
 
-
 /** The abort reason of a truncated turn; `TurnDeadline.backend` turns it into a normal end. */
 export class TurnTruncated extends Error {
   override name = "TurnTruncated";

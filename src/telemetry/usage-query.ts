@@ -41,7 +41,7 @@ export function parseUsageWindow(query: Query, now: number): UsageWindow {
   const start = parseTime(one(query.start), 0, "start");
   const end = parseTime(one(query.end), now, "end");
   // Named after the one the client sent when the other is the default.
-  if (start > end) throw invalidRequest("'start' must not be after 'end'.", query.start === undefined ? "end" : "start");
+  if (start > end) throw invalidRequest("'start' must not be after 'end'.", one(query.start) === undefined ? "end" : "start");
   const group = one(query.group);
   if (group !== undefined && group !== "hour" && group !== "day") {
     throw invalidRequest("Invalid 'group': expected 'hour' or 'day'.", "group");

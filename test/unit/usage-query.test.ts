@@ -39,6 +39,7 @@ describe("parseUsageWindow", () => {
     expect(paramOf(() => parseUsageWindow({ group: "minute" }, NOW))).toBe("group");
     expect(paramOf(() => parseUsageWindow({ start: String(NOW + 1) }, NOW))).toBe("start");
     expect(paramOf(() => parseUsageWindow({ end: "-1" }, NOW))).toBe("end");
+    expect(paramOf(() => parseUsageWindow({ start: "", end: "-1" }, NOW))).toBe("end");
   });
 });
 
