@@ -123,6 +123,9 @@ export async function* runChoice(
             out.push(event);
             break;
           case "tool_call": {
+            // The text before a call is complete: what the stop cutter held back goes out first
+            // (OpenAI sends no content after a call's deltas).
+            if (cutter) pass(cutter.flush());
             if (rules.singleCall && choice.toolCalls.length > 0) {
               choice.truncated = true;
               break;

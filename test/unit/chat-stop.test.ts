@@ -63,6 +63,22 @@ describe("stop on chat completions", () => {
     expect(body.usage.completion_tokens).toBe(50);
   });
 
+  test("text held back as a possible stop sequence goes out before a tool call's deltas, not after", async () => {
+    const turn = (): TurnEvent[] => [
+      { type: "text", delta: "Checking END" },
+      { type: "tool_call", id: "call_1", name: "get_weather", arguments: "{}" },
+      { type: "usage", usage: turnUsage },
+      { type: "tool_calls_complete" },
+    ];
+    const tools = [{ type: "function", function: { name: "get_weather" } }];
+    const { request } = appWith({}, new FakeBackend(turn));
+    const { data } = await readSse(await request("/v1/chat/completions", { json: chat({ stream: true, tools, stop: ["END OF"] }) }));
+    const chunks = data.filter((d) => d !== "[DONE]").map((c) => c.choices[0]?.delta ?? {});
+    const firstCall = chunks.findIndex((d) => d.tool_calls);
+    expect(chunks.slice(0, firstCall).map((d) => d.content ?? "").join("")).toBe("Checking END");
+    expect(chunks.slice(firstCall).some((d) => d.content)).toBe(false);
+  });
+
   test("more than 4 sequences, or not strings, is a 400 on stop; null and [] are no stop", async () => {
     const { request } = appWith({}, new FakeBackend(reactTurn()));
     for (const stop of [["a", "b", "c", "d", "e"], 7, [1], { s: "x" }]) {
