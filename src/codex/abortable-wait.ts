@@ -1,0 +1,45 @@
+/**
+ * Waiting on a Codex worker within a request's limits: a hung worker never answers a
+ * JSON-RPC request, and the request's timeouts must still end it.
+ */
+
+/** How long releasing a turn waits for Codex to confirm its interrupt. */
+export const INTERRUPT_WAIT_MS = 2_000;
+
+/**
+ * The answer to a JSON-RPC request, or the abort reason once `signal` has been aborted for
+ * `graceMs`: a hung worker never answers, and the request's timeouts must still end it. A
+ * healthy worker answers within the grace, so the caller can undo what it started in order;
+ * an answer that comes later still is handed to `late`, which undoes it.
+ */
+export function unlessAborted<T>(request: Promise<T>, signal: AbortSignal, graceMs: number, late: (result: T) => Promise<unknown>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let abandoned = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const giveUp = () => {
+      abandoned = true;
+      reject(signal.reason);
+    };
+    const onAbort = () => {
+      if (graceMs > 0) timer = setTimeout(giveUp, graceMs);
+      else giveUp();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort);
+    const settle = () => {
+      signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+    };
+    request.then(
+      (result) => {
+        settle();
+        if (abandoned) void late(result).catch(() => {});
+        else resolve(result);
+      },
+      (error) => {
+        settle();
+        reject(error);
+      },
+    );
+  });
+}
