@@ -167,7 +167,10 @@ export function buildApp(deps: AppDeps): ProxyApp {
       if (limiter && isTurnRoute(request.method, path)) {
         // Keyed by the authenticated key; by peer address only when auth is off.
         const keyId = ctx?.keyId;
-        Object.assign(set.headers, limiter.enforce(keyId ? `key:${keyId}` : `ip:${clientAddress(request) ?? "unknown"}`));
+        const headers = limiter.enforce(keyId ? `key:${keyId}` : `ip:${clientAddress(request) ?? "unknown"}`);
+        // Per request, so kept off `set`: the turn routes share the headers there between responses.
+        if (ctx) ctx.rateLimitHeaders = headers;
+        else Object.assign(set.headers, headers);
       }
     })
     .onParse(async ({ request }) => {
@@ -205,6 +208,8 @@ export function buildApp(deps: AppDeps): ProxyApp {
         response = errorResponse(toApiError(error));
       }
       response.headers.set("x-request-id", ctx.id);
+      const limits = ctx.rateLimitHeaders;
+      if (limits) for (const name in limits) response.headers.set(name, limits[name]!);
       if (ctx.ttfbMs === null) ctx.ttfbMs = elapsedMs(ctx);
       if (!ctx.streaming) finish(ctx, response.status);
       return response;

@@ -14,6 +14,8 @@ export interface RequestContext {
   method: string;
   route: string;
   keyId: string | null;
+  /** The x-ratelimit-* headers for the response, when the rate limit is on. */
+  rateLimitHeaders: Record<string, string> | null;
   streaming: boolean;
   /** The model id the client asked for, once known. */
   model: string | null;
@@ -45,6 +47,7 @@ export function beginRequest(request: Request, route: string): RequestContext {
     method: request.method,
     route,
     keyId: null,
+    rateLimitHeaders: null,
     streaming: false,
     model: null,
     usage: null,

@@ -6,7 +6,8 @@
 export interface SseOptions {
   frames: AsyncIterator<string>;
   keepaliveMs: number;
-  headers?: Record<string, string>;
+  /** The response's headers (default: SSE_HEADERS). */
+  headers?: HeadersInit;
   /** The first frame (not a keepalive) is about to be written. */
   onFirstWrite?(): void;
   /** The client went away before the stream ended. */
@@ -84,7 +85,7 @@ export function sseResponse(options: SseOptions): Response {
       end();
     },
   });
-  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...options.headers } });
+  return new Response(body, { status: 200, headers: options.headers ?? SSE_HEADERS });
 }
 
 /** Per-request keepalive interval: off for clients that choke on SSE comments. */

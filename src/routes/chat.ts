@@ -40,7 +40,7 @@ export function chatRoutes(deps: TurnRouteDeps) {
         const toolBlocks = outputMode === "obsidian-xml" ? config.chat.toolBlocks : null;
         const modeHeaders = outputModeHeaders(outputMode, config.chat.toolBlocks.mode);
         const meta = { id: randomId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model: plan.requestedModel };
-        return runTurnRoute(deps, request, {
+        return runTurnRoute(deps, request, set, {
           model: plan.requestedModel,
           stream: plan.stream,
           async complete(turns, deadline, reportUsage) {

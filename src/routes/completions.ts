@@ -31,11 +31,11 @@ export function completionsRoutes(deps: TurnRouteDeps) {
     .head("/v1/completions", headOk)
     .post(
       "/v1/completions",
-      async ({ body, request }) => {
+      async ({ body, request, set }) => {
         decodeIntegerStrings(body, integers);
         const plan = planCompletions(body as CompletionsRequestBody, catalog, config.defaultInstructions, config.chat.maxChoices);
         const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: plan.requestedModel };
-        return runTurnRoute(deps, request, {
+        return runTurnRoute(deps, request, set, {
           model: plan.requestedModel,
           stream: plan.stream,
           complete: (turns, deadline, reportUsage) => completeText(turns, plan, meta, deadline, reportUsage),

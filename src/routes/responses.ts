@@ -30,11 +30,11 @@ export function responsesRoutes(deps: TurnRouteDeps) {
     .head("/v1/responses", headOk)
     .post(
       "/v1/responses",
-      async ({ body, request }) => {
+      async ({ body, request, set }) => {
         decodeIntegerStrings(body, integers);
         const plan = planResponse(body as ResponsesRequestBody, catalog, config.defaultInstructions);
         const meta = { id: randomId("resp_"), createdAt: Math.floor(Date.now() / 1000), model: plan.requestedModel };
-        return runTurnRoute(deps, request, {
+        return runTurnRoute(deps, request, set, {
           model: plan.requestedModel,
           stream: plan.stream,
           complete: (turns, deadline, reportUsage) => completeResponse(turns, plan, meta, deadline, reportUsage),

@@ -12,7 +12,8 @@ import type { CodexBackend, UsageReporter } from "../codex/types.ts";
 import type { ConcurrencyGuard } from "../http/concurrency-guard.ts";
 import { clientClosed, type ApiError } from "../openai/errors.ts";
 import { elapsedMs, requestContext, type RequestContext } from "../http/request-context.ts";
-import { keepaliveFor, sseResponse } from "../http/sse.ts";
+import { SharedHeaders, type HeaderSink } from "../http/shared-headers.ts";
+import { keepaliveFor, sseResponse, SSE_HEADERS } from "../http/sse.ts";
 import { runtime } from "../runtime/index.ts";
 import { TurnDeadline } from "../services/turn-deadline.ts";
 
@@ -36,7 +37,7 @@ export interface TurnRouteDeps {
 export interface TurnRouteSpec<Started> {
   model: string;
   stream: boolean;
-  /** Non-streamed: run the turn(s) to the end and return the JSON body. */
+  /** Non-streamed: run the turn(s) to the end and return the JSON body (its headers may go in `set`). */
   complete(turns: CodexBackend, deadline: TurnDeadline, reportUsage: UsageReporter): Promise<unknown>;
   /** Streamed: start the turn(s), waiting up to `holdMs` for a first event (rethrowing an early failure). */
   start(turns: CodexBackend, deadline: TurnDeadline, holdMs: number): Promise<Started>;
@@ -47,7 +48,13 @@ export interface TurnRouteSpec<Started> {
 
 export const headOk = () => new Response(null, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } });
 
-export async function runTurnRoute<Started>(deps: TurnRouteDeps, request: Request, spec: TurnRouteSpec<Started>): Promise<unknown> {
+const JSON_HEADERS = { "content-type": "application/json;charset=utf-8" };
+const sharedHeaders = new SharedHeaders();
+
+/** `set` is the route's Elysia context `set`: what the hooks put there goes into the response. */
+export async function runTurnRoute<Started>(
+  deps: TurnRouteDeps, request: Request, set: HeaderSink, spec: TurnRouteSpec<Started>,
+): Promise<Response> {
   const { config, backend, streams, finish } = deps;
   const ctx = requestContext(request);
   if (ctx) ctx.model = spec.model;
@@ -67,7 +74,8 @@ export async function runTurnRoute<Started>(deps: TurnRouteDeps, request: Reques
     const end = (reason: ApiError) => deadline.abort(reason);
     deps.openTurns.add(end);
     try {
-      return await spec.complete(turns, deadline, reportUsage);
+      const body = JSON.stringify(await spec.complete(turns, deadline, reportUsage));
+      return new Response(body, { status: 200, headers: sharedHeaders.take(set, JSON_HEADERS) });
     } finally {
       deps.openTurns.delete(end);
       deadline.dispose();
@@ -79,10 +87,10 @@ export async function runTurnRoute<Started>(deps: TurnRouteDeps, request: Reques
     throw error;
   });
   if (ctx) ctx.streaming = true;
-  return sseResponse({
+  const response = sseResponse({
     frames: spec.frames(started, deadline, reportUsage),
     keepaliveMs,
-    headers: { ...guardHeaders, ...spec.streamHeaders },
+    headers: sharedHeaders.take(set, spec.streamHeaders ? { ...SSE_HEADERS, ...spec.streamHeaders } : SSE_HEADERS),
     onFirstWrite: () => ctx && (ctx.ttfbMs = elapsedMs(ctx)),
     onCancel: () => deadline.abort(clientClosed()),
     onEnd: () => {
@@ -92,4 +100,7 @@ export async function runTurnRoute<Started>(deps: TurnRouteDeps, request: Reques
       finish(ctx, 200);
     },
   });
+  // Per stream (the guard's counts, when exposed): not part of the shared set.
+  for (const name in guardHeaders) response.headers.set(name, guardHeaders[name]!);
+  return response;
 }

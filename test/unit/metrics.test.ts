@@ -57,7 +57,7 @@ describe("Prometheus registry", () => {
 
 function finished(ctx: Partial<RequestContext>, status = 200, durationMs = 120) {
   const base: RequestContext = {
-    id: "req_1", startedAt: 0, method: "POST", route: "/v1/chat/completions", keyId: null, streaming: false,
+    id: "req_1", startedAt: 0, method: "POST", route: "/v1/chat/completions", keyId: null, rateLimitHeaders: null, streaming: false,
     model: "codex-5", usage: null, ttfbMs: null, errorCode: null, finished: true,
   };
   return { ctx: { ...base, ...ctx }, status, durationMs };

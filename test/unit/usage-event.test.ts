@@ -3,7 +3,7 @@ import type { RequestContext } from "../../src/http/request-context.ts";
 import { isUsageRequest, parseUsageLine, usageEventOf } from "../../src/telemetry/usage-event.ts";
 
 const ctx = (over: Partial<RequestContext> = {}): RequestContext => ({
-  id: "req_1", startedAt: 0, method: "POST", route: "/v1/chat/completions", keyId: "abc123def456", streaming: true,
+  id: "req_1", startedAt: 0, method: "POST", route: "/v1/chat/completions", keyId: "abc123def456", rateLimitHeaders: null, streaming: true,
   model: "codex-5", usage: { inputTokens: 120, cachedInputTokens: 20, outputTokens: 45, reasoningOutputTokens: 15, totalTokens: 999 },
   ttfbMs: 12.5, errorCode: null, finished: true, ...over,
 });

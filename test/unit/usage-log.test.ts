@@ -15,7 +15,7 @@ const logger = pino({ level: "silent" });
 
 function finished(over: Partial<RequestContext> = {}, status = 200): FinishedRequest {
   const ctx: RequestContext = {
-    id: "req_live", startedAt: 0, method: "POST", route: "/v1/chat/completions", keyId: "k1", streaming: false, model: "codex-5",
+    id: "req_live", startedAt: 0, method: "POST", route: "/v1/chat/completions", keyId: "k1", rateLimitHeaders: null, streaming: false, model: "codex-5",
     usage: { inputTokens: 11, cachedInputTokens: 0, outputTokens: 4, reasoningOutputTokens: 0, totalTokens: 15 },
     ttfbMs: 3, errorCode: null, finished: true, ...over,
   };
