@@ -11,7 +11,7 @@ import type { CodexBackend } from "./codex/types.ts";
 import { authenticatedKeyId, KeyRing } from "./http/auth.ts";
 import { ConcurrencyGuard } from "./http/concurrency-guard.ts";
 import { errorFor, errorResponse, type AllowedMethods } from "./http/error-response.ts";
-import { readJsonBody } from "./http/json-body.ts";
+import { BodyDeadline, readJsonBody } from "./http/json-body.ts";
 import { isTurnRoute, RateLimiter } from "./http/rate-limit.ts";
 import { isModelPath, isTurnPath, routePath } from "./http/route-paths.ts";
 import { beginRequest, elapsedMs, finishRequest, pathOf, requestContext, type RequestListener } from "./http/request-context.ts";
@@ -121,6 +121,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
   const servesMetrics = metrics !== null && config.metrics.enabled;
   const allowedMethods = routeMethods(config, servesMetrics);
   let draining = false;
+  const bodyDeadline = new BodyDeadline(config.bodyTimeoutMs);
   const wildcard = config.cors.origins.includes("*");
 
   // Every body schema is open (unknown fields pass, as OpenAI clients send them), so Elysia's
@@ -176,7 +177,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
     .onParse(async ({ request }) => {
       // The test endpoints take no body.
       if (requestContext(request)?.route.startsWith("/__test/")) return {};
-      const body = await readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs);
+      const body = await readJsonBody(request, config.maxBodyBytes, bodyDeadline);
       // Dev-only (PROXY_LOG_BODIES with PROXY_ENV=dev): bodies carry prompts, never logged otherwise.
       if (config.telemetry.logBodies) logger.info({ req_id: requestContext(request)?.id, body: redactSecrets(body) }, "request body");
       return body;
