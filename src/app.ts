@@ -143,7 +143,8 @@ export function buildApp(deps: AppDeps): ProxyApp {
     app.use(cors({
       origin: wildcard ? true : [...config.cors.origins],
       credentials: !wildcard,
-      methods: ["GET", "POST", "HEAD", "OPTIONS"],
+      // One string, not a list: the plugin joins a list again for every response.
+      methods: "GET, POST, HEAD, OPTIONS",
       allowedHeaders: ["Authorization", "Content-Type", "Accept", "X-Request-Id", "X-No-Keepalive", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta",
         "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime",
         "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count", "X-Stainless-Timeout", "X-Stainless-Helper-Method",
