@@ -118,6 +118,8 @@ export class TurnDeadline {
   };
 
   abort(reason: unknown): void {
+    // Also the reason a stream ended after its first byte (the client left, a timeout, shutdown).
+    if (reason instanceof ApiError) this.#failure ??= reason;
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);
     this.dispose();
   }
