@@ -29,6 +29,6 @@ mkdir -p "$CODEX_HOME"
 [ -n "${PROXY_API_KEY:-}" ] || echo "dev.sh: PROXY_API_KEY is not set: serving without authentication on 127.0.0.1" >&2
 
 if [ "$runtime" = deno ]; then
-  exec node_modules/.bin/deno run -A src/server.ts
+  exec node_modules/.bin/deno run -A --unstable-no-legacy-abort src/server.ts
 fi
 exec node_modules/.bin/bun --watch src/server.ts

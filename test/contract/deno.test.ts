@@ -1,7 +1,8 @@
 /**
- * The same source under Deno: `deno run -A src/server.ts` (the pinned npm `deno`, with the
- * project's node_modules, nothing downloaded) serves a streamed chat through the real
- * Codex and the fake model server, then shuts down on SIGTERM with no Codex left behind.
+ * The same source under Deno: `deno run -A --unstable-no-legacy-abort src/server.ts` (the
+ * pinned npm `deno`, with the project's node_modules, nothing downloaded) serves a streamed
+ * chat through the real Codex and the fake model server, then shuts down on SIGTERM with no
+ * Codex left behind and nothing written to stderr.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readlinkSync } from "node:fs";
@@ -23,7 +24,7 @@ let url: string;
 beforeAll(async () => {
   fake = startFakeModelServer();
   home = createCodexHome(fake.url);
-  server = spawnServer([deno, "run", "-A", "--cached-only", "src/server.ts"], {
+  server = spawnServer([deno, "run", "-A", "--unstable-no-legacy-abort", "--cached-only", "src/server.ts"], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -85,4 +86,6 @@ test("SIGTERM drains, reaps the Codex workers and exits 0", async () => {
   expect(await server.stop("SIGTERM")).toBe(0);
   await waitFor(() => codexPids(home.path).length === 0, 5_000, "Codex workers to exit");
   expect(server.logs.some((l) => l.msg === "stopped")).toBe(true);
+  // Only JSON log lines on stdout and nothing on stderr, as under Bun: a log pipeline takes every line.
+  expect(server.stderr()).toBe("");
 }, 30_000);

@@ -13,6 +13,8 @@ export interface ServerProcess {
   /** Resolves with the port of the "listening" log line; rejects if the process exits first. */
   port: Promise<number>;
   output(): string;
+  /** What the process wrote to stderr alone. */
+  stderr(): string;
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
@@ -20,6 +22,7 @@ export function spawnServer(cmd: string[], options: { env: Record<string, string
   const proc = Bun.spawn(cmd, { env: options.env, cwd: options.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const logs: Record<string, unknown>[] = [];
   const raw: string[] = [];
+  const errors: string[] = [];
   let onPort: (port: number) => void = () => {};
   const port = new Promise<number>((resolve, reject) => {
     onPort = resolve;
@@ -33,7 +36,10 @@ export function spawnServer(cmd: string[], options: { env: Record<string, string
     for await (const chunk of readChunks(stream)) {
       const text = decoder.decode(chunk, { stream: true });
       raw.push(text);
-      if (!parse) continue;
+      if (!parse) {
+        errors.push(text);
+        continue;
+      }
       buffered += text;
       let newline: number;
       while ((newline = buffered.indexOf("\n")) >= 0) {
@@ -55,6 +61,7 @@ export function spawnServer(cmd: string[], options: { env: Record<string, string
   return {
     proc, logs, port,
     output: () => raw.join(""),
+    stderr: () => errors.join(""),
     async stop(signal = "SIGTERM", timeoutMs = 15_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);
