@@ -16,10 +16,14 @@ export interface SseOptions {
   onEnd(): void;
 }
 
+/**
+ * No `Connection` header: the runtime says whether the connection stays open (a stream to a
+ * client that asked to close, or to an HTTP/1.0 one, ends with the connection), and HTTP/2
+ * forbids the header.
+ */
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache, no-transform",
-  connection: "keep-alive",
   "x-accel-buffering": "no",
 };
 

@@ -1,5 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import pino from "pino";
+import { unhandledErrorResponder } from "../../src/http/error-response.ts";
 import { keepaliveFor, sseResponse } from "../../src/http/sse.ts";
+import { runtime } from "../../src/runtime/index.ts";
+import { appWith, UNIT_KEY } from "../support/app-harness.ts";
+import { rawHttp } from "../support/raw-http.ts";
 
 async function* slowFrames(gapMs: number) {
   yield "data: 1\n\n";
@@ -54,5 +59,26 @@ describe("SSE writer", () => {
     expect(keepaliveFor(req("http://x/v1/chat/completions", { "x-no-keepalive": "1" }), 15000, ua)).toBe(0);
     expect(keepaliveFor(req("http://x/v1/chat/completions?no_keepalive=1"), 15000, ua)).toBe(0);
     expect(keepaliveFor(req("http://x/", { "user-agent": "Mozilla/5.0 obsidian/1.5 Electron/28" }), 15000, ua)).toBe(0);
+  });
+});
+
+describe("SSE over a connection the client closes", () => {
+  const { app } = appWith();
+  const server = runtime.serve({
+    hostname: "127.0.0.1", port: 0, idleTimeoutSeconds: 30, maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    fetch: (request) => app.fetch(request), onError: unhandledErrorResponder(pino({ level: "silent" })),
+  });
+  afterAll(() => server.stop(true));
+  const body = JSON.stringify({ model: "codex-5", stream: true, messages: [{ role: "user", content: "hi" }] });
+
+  test("the stream does not claim a kept-alive connection (Connection: close, HTTP/1.0)", async () => {
+    for (const [version, connection] of [["HTTP/1.1", "Connection: close\r\n"], ["HTTP/1.0", ""]]) {
+      const answer = await rawHttp(server.port, `POST /v1/chat/completions ${version}\r\nHost: proxy.example\r\nAuthorization: Bearer ${UNIT_KEY}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n${connection}\r\n${body}`);
+      expect(answer.status).toBe(200);
+      expect(answer.headers["content-type"]).toStartWith("text/event-stream");
+      expect(answer.headers.connection ?? "close").toBe("close");
+      expect(answer.body).toContain("data: [DONE]");
+    }
   });
 });
