@@ -105,22 +105,20 @@ export function defaultCodexBin(executable: string, searchFrom: string[]): strin
 /**
  * Writes CODEX_HOME/proxy-model-catalog.json from the pinned Codex's bundled catalogue with
  * code mode and apply_patch switched off, so dynamic tools reach every model as plain
- * functions and the model is never offered a file-editing tool.
+ * functions and the model is never offered a file-editing tool. Creates CODEX_HOME first: on
+ * a first start (before `codex login`) it may not exist yet, and the workers would then run
+ * for the process's lifetime on the bundled catalogue, apply_patch included. Throws with
+ * Codex's own words when the catalogue cannot be had.
  */
 export async function writeModelCatalog(
   bin: string, home: string, env: Record<string, string>,
-): Promise<{ path: string; models: CodexModelInfo[] } | null> {
+): Promise<{ path: string; models: CodexModelInfo[] }> {
+  prepareWorkspace(home);
   const child = runtime.spawn([bin, "debug", "models", "--bundled"], { env: workerEnv(env, home), cwd: home });
   child.closeStdin();
-  const [text, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-  void new Response(child.stderr).text();
-  if (code !== 0) return null;
-  let catalog: { models: Record<string, unknown>[] };
-  try {
-    catalog = JSON.parse(text);
-  } catch {
-    return null;
-  }
+  const [text, errors, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  if (code !== 0) throw new Error(`codex debug models exited with ${code}: ${errors.trim().slice(-500)}`);
+  const catalog = JSON.parse(text) as { models: Record<string, unknown>[] };
   for (const model of catalog.models) {
     model.tool_mode = null;
     model.apply_patch_tool_type = null;

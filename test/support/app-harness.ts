@@ -3,6 +3,7 @@ import pino from "pino";
 import { buildApp, type AppDeps, type ProxyApp } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config/env.ts";
 import { ModelCatalog } from "../../src/config/models.ts";
+import type { CodexBackend } from "../../src/codex/types.ts";
 import { FakeBackend } from "./fake-backend.ts";
 
 export const UNIT_KEY = "unit-test-key";
@@ -25,19 +26,19 @@ export function inProcessRequester(app: ProxyApp, key: string): InProcessRequest
   };
 }
 
-export interface AppUnderTest {
+export interface AppUnderTest<B extends CodexBackend = FakeBackend> {
   app: ProxyApp;
-  backend: FakeBackend;
+  backend: B;
   config: Config;
   request: InProcessRequest;
 }
 
 /** `extra` adds optional parts (usage store, request listeners, a logger that records). */
-export function appWith(
+export function appWith<B extends CodexBackend = FakeBackend>(
   env: Record<string, string> = {},
-  backend = new FakeBackend(),
+  backend: B = new FakeBackend() as unknown as B,
   extra: Partial<Pick<AppDeps, "usage" | "listeners" | "logger">> = {},
-): AppUnderTest {
+): AppUnderTest<B> {
   const config = loadConfig({ PROXY_API_KEY: UNIT_KEY, ...env }, process.cwd(), "codex");
   const catalog = new ModelCatalog(config.env, config.codex.model);
   catalog.setCodexModels(backend.models());

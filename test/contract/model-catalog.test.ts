@@ -1,0 +1,35 @@
+/**
+ * The static model catalogue (README "How it works"): written into CODEX_HOME by the pinned
+ * Codex itself, with apply_patch and code mode off for every model, also on a first start
+ * when CODEX_HOME does not exist yet (before `codex login` creates it).
+ */
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultCodexBin, writeModelCatalog } from "../../src/codex/launch.ts";
+
+const root = mkdtempSync(join(tmpdir(), "cca-catalog-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const bin = defaultCodexBin(process.execPath, [process.cwd()]);
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+
+test("a CODEX_HOME that does not exist yet is created and gets the catalogue", async () => {
+  const home = join(root, "first-start", ".codex");
+  const catalog = await writeModelCatalog(bin, home, env);
+  expect(catalog.path).toBe(join(home, "proxy-model-catalog.json"));
+  expect(existsSync(join(home, "workspace"))).toBe(true);
+  const written = JSON.parse(readFileSync(catalog.path, "utf8")) as { models: Record<string, unknown>[] };
+  expect(written.models.length).toBeGreaterThan(0);
+  for (const model of written.models) {
+    expect([model.apply_patch_tool_type, model.tool_mode, model.experimental_supported_tools]).toEqual([null, null, []]);
+  }
+  expect(catalog.models.length).toBeGreaterThan(0);
+  expect(catalog.models.every((m) => typeof m.contextWindow === "number")).toBe(true);
+});
+
+test("a Codex that cannot list its models is an error naming what it said", async () => {
+  const fake = join(root, "broken-codex");
+  writeFileSync(fake, "#!/bin/sh\necho 'no catalogue here' >&2\nexit 3\n", { mode: 0o755 });
+  await expect(writeModelCatalog(fake, join(root, "broken-home"), env)).rejects.toThrow(/exited with 3: no catalogue here/);
+});
