@@ -19,14 +19,30 @@ export const BINARIES = [
 
 const root = resolve(import.meta.dir, "..");
 
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: {
-    outdir: { type: "string", default: join(root, "dist") },
-    target: { type: "string" },
-    "no-bytecode": { type: "boolean", default: false },
-  },
-});
+const USAGE = "Usage: bun scripts/build.ts [--outdir DIR] [--target bun-linux-x64|bun-linux-arm64] [--no-bytecode]";
+
+function options() {
+  try {
+    return parseArgs({
+      args: Bun.argv.slice(2),
+      options: {
+        outdir: { type: "string", default: join(root, "dist") },
+        target: { type: "string" },
+        "no-bytecode": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`build.ts: ${(error as Error).message} (try --help)`);
+    process.exit(2);
+  }
+}
+
+const values = options();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const outdir = resolve(values.outdir!);
 mkdirSync(outdir, { recursive: true });

@@ -6,6 +6,12 @@
 #   TAG  a snapshot tag (default: the newest snapshot that differs from the current image)
 #   CODEX_API_IMAGE, SNAPSHOT_DIR as for stack-snapshot.sh
 set -euo pipefail
+self="$0"
+case "${1:-}" in
+  -h|--help) sed -n '2,7p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -*) echo "stack-rollback.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "stack-rollback.sh: one TAG at most (try --help)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 root="$PWD"
 

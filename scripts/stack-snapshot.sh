@@ -6,6 +6,11 @@
 #   SNAPSHOT_DIR     where the history (and tars) go (default ~/.cache/codex-completions-api)
 #   SNAPSHOT_SAVE=1  also `docker save` the image to a tar there (survives `docker image prune`)
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  "") ;;
+  *) echo "stack-snapshot.sh: takes no arguments, got $1 (try --help)" >&2; exit 2 ;;
+esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 # The image Compose runs: the environment's, else the one set in Compose's .env beside

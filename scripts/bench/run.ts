@@ -28,6 +28,23 @@ import {
 } from "./targets.ts";
 
 const args = process.argv.slice(2);
+const PHASES = ["framework", "codex", "open64", "binary", "sweep"];
+const USAGE = `Usage: bun scripts/bench/run.ts [--quick] [--deltas=40] [--chars=400] [--only=${PHASES.join(",")}] [--rounds32=5]
+  --quick        one round per cell (about a minute; too short for the targets)
+  --deltas, --chars  the reply's size: deltas per answer and characters in all
+  --only         run only these phases (comma-separated)
+  --rounds32     rounds at concurrency 32 through Codex
+Writes bench/results/ and prints the table (docs/benchmarks.md). \`npm run bench\` runs this, then the soak.`;
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const VALID = new RegExp(`^--(quick|(deltas|chars|rounds32)=[1-9]\\d*|only=(${PHASES.join("|")})(,(${PHASES.join("|")}))*)$`);
+const invalid = args.find((a) => !VALID.test(a));
+if (invalid) {
+  console.error(`run.ts: unknown or malformed option ${invalid} (try --help)`);
+  process.exit(2);
+}
 const flag = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const QUICK = args.includes("--quick");
 const ONLY = args.find((a) => a.startsWith("--only="))?.slice(7).split(",") ?? null;

@@ -16,6 +16,17 @@ import { createCodexHome } from "../../test/support/codex-home.ts";
 import { startFakeModelServer } from "../../test/support/fake-model-server.ts";
 import { codexPids } from "../../test/support/processes.ts";
 
+const arg = process.argv[2];
+if (arg === "--help" || arg === "-h") {
+  console.log("Usage: bun scripts/bench/soak.ts (no arguments)\n" +
+    "  SOAK_SECONDS (60), SOAK_CONCURRENCY (32), SOAK_WORKERS (2), SOAK_WARMUP_SECONDS (5), SOAK_OUT (bench/results/soak.json)");
+  process.exit(0);
+}
+if (arg !== undefined) {
+  console.error(`soak.ts: takes no arguments, got ${arg} (try --help)`);
+  process.exit(2);
+}
+
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 2);

@@ -117,3 +117,21 @@ test("a pruned snapshot comes back from its saved tar", async () => {
   expect(calls()).toContain(`load -i ${tar}`);
   expect(imageId(IMAGE)).toBe("sha256:aaa");
 });
+
+test("--help prints the usage and touches nothing; a stray argument is refused before any docker call", async () => {
+  setImage(IMAGE, "sha256:aaa");
+  for (const name of ["stack-snapshot.sh", "stack-rollback.sh"]) {
+    for (const help of ["--help", "-h"]) {
+      const res = await script(name, [help]);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain(`Usage: scripts/${name}`);
+    }
+  }
+  for (const [name, args] of [["stack-snapshot.sh", ["extra"]], ["stack-rollback.sh", ["--force"]], ["stack-rollback.sh", ["a", "b"]]] as const) {
+    const res = await script(name, [...args]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("try --help");
+  }
+  expect(existsSync(join(dir, "state/calls"))).toBe(false);
+  expect(existsSync(join(dir, "snapshots"))).toBe(false);
+});
