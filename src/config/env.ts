@@ -3,7 +3,6 @@
  * process with a message naming the variable; nothing else in the code reads the env.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { ConfigError, parseEnv, splitList } from "./parse-env.ts";
 
@@ -65,7 +64,7 @@ export const EnvSchema = Type.Object({
   PROXY_METRICS_TOKEN: Str(""),
   PROXY_METRICS_ALLOW_LOOPBACK: Bool(true),
   // Usage telemetry and logs (README "Usage telemetry").
-  /** Unset: <os tmpdir>/codex-usage.ndjson. */
+  /** Unset: CODEX_HOME/usage.ndjson (private to this instance, not a shared temp directory). */
   TOKEN_LOG_PATH: Str(""),
   PROXY_USAGE_ALLOW_UNAUTH: Bool(false),
   /** Unset: no protocol log. */
@@ -214,7 +213,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     },
     logLevel: raw.LOG_LEVEL,
     telemetry: {
-      usageLogPath: resolve(cwd, raw.TOKEN_LOG_PATH || join(tmpdir(), "codex-usage.ndjson")),
+      usageLogPath: raw.TOKEN_LOG_PATH ? resolve(cwd, raw.TOKEN_LOG_PATH) : join(home, "usage.ndjson"),
       usageAllowUnauth: raw.PROXY_USAGE_ALLOW_UNAUTH,
       protoLogPath: raw.PROTO_LOG_PATH ? resolve(cwd, raw.PROTO_LOG_PATH) : null,
       logBodies: raw.PROXY_LOG_BODIES && raw.PROXY_ENV === "dev",

@@ -31,7 +31,10 @@ export function parseEnv<S extends TObject>(schema: S, env: Record<string, strin
   const first = Value.Errors(schema, converted).First();
   if (first) {
     const name = first.path.replace(/^\//, "");
-    throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name])}: ${first.message}`);
+    const property = schema.properties[name];
+    // TypeBox says only "Expected union value" for a value outside a list: name the list.
+    const reason = property && Array.isArray(property.anyOf) ? `expected one of ${accepts(property)}` : first.message;
+    throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name])}: ${reason}`);
   }
   return converted as Static<S>;
 }

@@ -48,7 +48,8 @@ export async function openUsageTelemetry({ path, logger, now = Date.now }: Usage
       return { events: 0, skipped: 0, tornTail: false };
     },
   );
-  const appender = new NdjsonAppender({ path, logger, preamble: loaded.then((r) => (r.tornTail ? "\n" : "")) });
+  // Owner-only: the file names keys (by fingerprint), models and traffic.
+  const appender = new NdjsonAppender({ path, logger, mode: 0o600, preamble: loaded.then((r) => (r.tornTail ? "\n" : "")) });
   const listener: RequestListener = (finished) => {
     if (!isUsageRequest(finished.ctx.method, finished.ctx.route, finished.status)) return;
     const event = usageEventOf(finished, now());

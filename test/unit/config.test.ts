@@ -35,8 +35,10 @@ describe("config", () => {
       expect(() => load({ [name!]: value! })).toThrow(`Invalid ${name}=${JSON.stringify(value)}: Expected an integer`);
     }
     expect(load({ PORT: " 8080 " }).port).toBe(8080);
-    expect(() => load({ PROXY_ENV: "staging" })).toThrow(/PROXY_ENV/);
-    expect(() => load({ PROXY_SANDBOX_MODE: "yolo" })).toThrow(/PROXY_SANDBOX_MODE/);
+    // A value outside a list names the list.
+    expect(() => load({ PROXY_ENV: "staging" })).toThrow('Invalid PROXY_ENV="staging": expected one of dev|prod');
+    expect(() => load({ PROXY_SANDBOX_MODE: "yolo" })).toThrow('Invalid PROXY_SANDBOX_MODE="yolo": expected one of read-only|workspace-write|danger-full-access');
+    expect(() => load({ LOG_LEVEL: "verbose" })).toThrow("expected one of fatal|error|warn|info|debug|trace|silent");
     expect(() => load({ CODEX_WORKERS: "0" })).toThrow(/CODEX_WORKERS/);
     expect(() => load({ PROXY_SSE_KEEPALIVE_MS: "60000" })).toThrow(/PROXY_SSE_KEEPALIVE_MS/);
   });

@@ -1,13 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { loadConfig } from "../../src/config/env.ts";
 
 const load = (env: Record<string, string>) => loadConfig({ PROXY_API_KEY: "k", ...env }, "/srv/app", "codex").telemetry;
 
 describe("telemetry config", () => {
-  test("defaults: usage log in the OS temp dir, key required, no protocol log, no bodies", () => {
-    expect(load({})).toEqual({ usageLogPath: join(tmpdir(), "codex-usage.ndjson"), usageAllowUnauth: false, protoLogPath: null, logBodies: false });
+  test("defaults: usage log in CODEX_HOME (not a temp directory other instances share), key required, no protocol log, no bodies", () => {
+    expect(load({})).toEqual({ usageLogPath: "/srv/app/.codex-api/usage.ndjson", usageAllowUnauth: false, protoLogPath: null, logBodies: false });
+    expect(load({ CODEX_HOME: "/var/lib/codex" }).usageLogPath).toBe("/var/lib/codex/usage.ndjson");
   });
 
   test("paths resolve from the working directory", () => {

@@ -85,6 +85,8 @@ describe("openUsageTelemetry", () => {
     usage.listener(finished());
     await usage.close();
     expect(JSON.parse(readFileSync(path, "utf8")).req_id).toBe("req_live");
+    // Owner-only: it names keys by fingerprint, models and traffic.
+    expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 });
 
