@@ -141,7 +141,10 @@ export function buildApp(deps: AppDeps): ProxyApp {
     // Before the hooks that refuse requests (401, 429, 503), so a refusal carries CORS headers
     // and a browser can read it.
     app.use(cors({
-      origin: wildcard ? true : [...config.cors.origins],
+      // Any origin as a predicate, not `true`: the plugin answers `true` with `Vary: *`, which
+      // keeps every response (the model list included) out of every cache; a predicate gets
+      // `Vary: Origin`. The origin is echoed either way.
+      origin: wildcard ? () => true : [...config.cors.origins],
       credentials: !wildcard,
       // One string, not a list: the plugin joins a list again for every response.
       methods: "GET, POST, HEAD, OPTIONS",

@@ -201,6 +201,23 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     }
   });
 
+  test("CORS answers vary by Origin, not by everything (Vary: * would keep the model list out of every cache)", async () => {
+    for (const env of [{}, { PROXY_CORS_ALLOWED_ORIGINS: "https://a.example" }] as Record<string, string>[]) {
+      const { request } = appWith(env);
+      for (const origin of [undefined, "https://a.example"]) {
+        const headers: Record<string, string> = origin ? { origin } : {};
+        const models = await request("/v1/models", { headers });
+        expect(models.headers.get("vary")).toBe("Origin");
+        const preflight = await request("/v1/chat/completions", {
+          method: "OPTIONS", auth: null, headers: { ...headers, "access-control-request-method": "POST" },
+        });
+        expect(preflight.headers.get("vary")).toBe("Origin");
+      }
+      const browser = await request("/v1/models", { headers: { origin: "https://a.example" } });
+      expect(browser.headers.get("access-control-allow-origin")).toBe("https://a.example");
+    }
+  });
+
   test("HEAD needs the key wherever GET does; on a turn route it stays a keyless probe", async () => {
     const locked = appWith({ PROXY_PROTECT_MODELS: "true" });
     for (const path of ["/v1/usage", "/v1/usage/raw", "/v1/usage/raw?limit=10", "/v1/models", "/v1/models/codex-5", "/v1/models/nope"]) {
