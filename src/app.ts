@@ -159,7 +159,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
   }
 
   app
-    .onRequest(({ request, set }) => {
+    .onRequest(({ request }) => {
       const ctx = requestContext(request);
       const path = ctx?.route ?? pathOf(request.url);
       if (draining && path.startsWith("/v1/") && request.method !== "OPTIONS") {
@@ -175,7 +175,6 @@ export function buildApp(deps: AppDeps): ProxyApp {
         const headers = limiter.enforce(keyId ? `key:${keyId}` : `ip:${clientAddress(request) ?? "unknown"}`);
         // Per request, so kept off `set`: the turn routes share the headers there between responses.
         if (ctx) ctx.rateLimitHeaders = headers;
-        else Object.assign(set.headers, headers);
       }
     })
     .onParse(async ({ request }) => {
