@@ -17,3 +17,6 @@ export function randomId(prefix: string, length = 24): string {
   used += length;
   return out;
 }
+
+/** The Responses API's reasoning item ids: minted by the stream, recognised when a client refers back to one. */
+export const REASONING_ID_PREFIX = "rs_";

@@ -7,6 +7,7 @@
 import type { ModelCatalog, ReasoningEffort } from "../config/models.ts";
 import type { HistoryItem, ReasoningSummary, TurnInput, TurnRequest } from "../codex/types.ts";
 import { ApiError, invalidRequest, missingParameter } from "./errors.ts";
+import { REASONING_ID_PREFIX } from "./ids.ts";
 import { selectEffort, selectModel } from "./model-selection.ts";
 import { parseTools, selectOutputFormat, selectTools } from "./responses-tools.ts";
 
@@ -138,6 +139,9 @@ function parseInput(value: unknown): ParsedInput {
       case "reasoning":
         return; // Our own summaries of earlier turns: Codex reasons afresh, nothing to replay.
       case "item_reference":
+        // A reference to a reasoning item stands for what a `reasoning` item would carry, which
+        // is dropped anyway (the Vercel AI SDK refers back to a tool step's reasoning this way).
+        if (typeof item.id === "string" && item.id.startsWith(REASONING_ID_PREFIX)) return;
         throw notStored(`${param}.id`, "'item_reference' items", " (Vercel AI SDK: providerOptions.openai.store = false)");
       default:
         throw invalidRequest(

@@ -10,7 +10,7 @@
  */
 import type { TokenUsage, TurnEvent } from "../codex/types.ts";
 import type { ApiError } from "./errors.ts";
-import { randomId } from "./ids.ts";
+import { randomId, REASONING_ID_PREFIX } from "./ids.ts";
 import type { ResponseSettings } from "./responses-request.ts";
 import {
   outputTextPart, responseObject,
@@ -145,7 +145,7 @@ export class ResponseEventFold {
     let open = this.#open;
     if (!isReasoning(open) || open.source !== source) {
       this.#close(events);
-      const item: ReasoningItem = { type: "reasoning", id: randomId("rs_"), summary: [] };
+      const item: ReasoningItem = { type: "reasoning", id: randomId(REASONING_ID_PREFIX), summary: [] };
       open = this.#begin({ item, index: this.#output.length, source, part }, events);
       this.#addSummaryPart(open, events);
     } else if (open.part !== part) {

@@ -82,6 +82,20 @@ describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
     expect(upstream.input.at(-1)).toMatchObject({ type: "function_call_output", output: "sunny in Paris" });
   });
 
+  test("a tool loop with reasoning on (a reasoning model id): the reasoning item it refers back to is no obstacle", async () => {
+    // The AI SDK sends `reasoning.summary` only for model ids it knows reason, and with its
+    // default `store` it refers back to the step's reasoning item by id (`item_reference`).
+    const reasoner = createOpenAI({ baseURL: `${live.proxy.url}/v1`, apiKey: TEST_KEY, fetch: recordingFetch })("gpt-5.5");
+    const result = await generateText({
+      model: reasoner, reasoning: "high", prompt: `[[scenario:reasoning]] ${ask}`,
+      tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3), maxRetries: 0,
+    });
+    expect(result.steps).toHaveLength(2);
+    expect(result.steps[0]!.reasoningText).toBeTruthy();
+    expect(result.steps[0]!.toolCalls.map((c) => c.toolName)).toEqual(["get_weather"]);
+    expect(result.text).toBe("TOOL RESULT sunny in Paris");
+  });
+
   test("streamText with a tool: tool-call and tool-result parts, then the answer", async () => {
     const result = streamText({
       model: model(), prompt: ask, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3), maxRetries: 0,

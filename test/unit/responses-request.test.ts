@@ -84,6 +84,16 @@ describe("Responses input → Codex turn", () => {
     expect(rejection({ input: [{ role: "system", content: "only instructions" }] }).param).toBe("input");
   });
 
+  test("a reference to a reasoning item is dropped like the reasoning item itself", () => {
+    const call = { type: "function_call", call_id: "c1", name: "get_weather", arguments: "{}" };
+    const output = { type: "function_call_output", call_id: "c1", output: "sunny" };
+    const user = { role: "user", content: "hi" };
+    const withReference = plan({ tools: [weather], input: [user, { type: "item_reference", id: "rs_abc" }, call, output] } as Partial<ResponsesRequestBody>);
+    const withItem = plan({ tools: [weather], input: [user, { type: "reasoning", id: "rs_abc", summary: [] }, call, output] } as Partial<ResponsesRequestBody>);
+    expect(withReference.turn).toEqual(withItem.turn);
+    expect(withReference.turn.history.map((h) => h.type)).toContain("function_call_output");
+  });
+
   test("nothing is stored: previous_response_id, conversation, stored prompts and item_reference are clear 400s", () => {
     for (const [body, param] of [
       [{ previous_response_id: "resp_123" }, "previous_response_id"],
