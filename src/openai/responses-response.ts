@@ -13,7 +13,7 @@ export interface ResponseMeta {
 }
 
 export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "failed";
-export type ItemStatus = "in_progress" | "completed";
+export type ItemStatus = "in_progress" | "completed" | "incomplete";
 
 export interface OutputTextPart {
   type: "output_text";

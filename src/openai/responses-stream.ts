@@ -109,7 +109,8 @@ export class ResponseEventFold {
   /** Closes the open item; `incomplete` (the output limit or the dev truncate guard cut the turn) ends with `response.incomplete`. */
   complete(status: "completed" | "incomplete" = "completed"): ResponseEvent[] {
     const events: ResponseEvent[] = [];
-    this.#close(events);
+    // The item the cut ended is incomplete too, as on OpenAI; items closed before it are not.
+    this.#close(events, status);
     events.push(this.#event(`response.${status}`, { response: this.#snapshot(this.response(status)) }));
     return events;
   }
@@ -203,7 +204,7 @@ export class ResponseEventFold {
   }
 
   /** Ends the open message or reasoning item with its `done` events. */
-  #close(events: ResponseEvent[]): void {
+  #close(events: ResponseEvent[], status: "completed" | "incomplete" = "completed"): void {
     const open = this.#open;
     if (!open) return;
     this.#open = null;
@@ -215,7 +216,7 @@ export class ResponseEventFold {
       const part = item.content[0]!;
       events.push(this.#event("response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text: part.text, logprobs: [] }));
       events.push(this.#event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part: this.#snapshot(part) }));
-      item.status = "completed";
+      item.status = status;
     }
     events.push(this.#event("response.output_item.done", { output_index: index, item: this.#snapshot(open.item) }));
   }

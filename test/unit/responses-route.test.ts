@@ -148,6 +148,10 @@ describe("dev truncate guard (PROXY_DEV_TRUNCATE_AFTER_MS)", () => {
     expect(list.at(-1).type).toBe("response.incomplete");
     expect(list.at(-1).response.status).toBe("incomplete");
     expect(list.at(-2).type).toBe("response.output_item.done");
+    // The message the cut ended is itself incomplete, as on OpenAI.
+    expect(out.output.at(-1)).toMatchObject({ type: "message", status: "incomplete" });
+    expect(list.at(-2).item).toMatchObject({ type: "message", status: "incomplete" });
+    expect(list.at(-1).response.output.at(-1).status).toBe("incomplete");
   });
 });
 
