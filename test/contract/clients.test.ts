@@ -1,7 +1,8 @@
 /**
- * Real clients that default to the Responses API, through the real Codex binary and the fake
- * model server: the Vercel AI SDK (`createOpenAI(...)(modelId)`) and LangChain's ChatOpenAI
- * with a model id containing "codex". Text, tool calls and usage must come out right.
+ * Real clients through the real Codex binary and the fake model server: the Vercel AI SDK
+ * (`createOpenAI(...)(modelId)` on the Responses API, `.chat(modelId)` on chat completions)
+ * and LangChain's ChatOpenAI with a model id containing "codex" (Responses API). Text, tool
+ * calls and usage must come out right.
  */
 import { createOpenAI } from "@ai-sdk/openai";
 import { HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
@@ -108,6 +109,49 @@ describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
     expect(kinds).toEqual(["tool-call:get_weather", "tool-result:get_weather"]);
     expect(await result.text).toBe("TOOL RESULT sunny in Paris");
     expect((await result.totalUsage).inputTokens).toBe(2 * DEFAULT_USAGE.input);
+  });
+});
+
+describe("Vercel AI SDK, chat completions provider (`.chat()`, the strictest chat client)", () => {
+  const chatModel = (id = "codex-5") => createOpenAI({ baseURL: `${live.proxy.url}/v1`, apiKey: TEST_KEY, fetch: recordingFetch }).chat(id);
+  const weatherTool = () => tool({
+    description: "Current weather for a city",
+    inputSchema: jsonSchema<{ city: string }>(weatherParameters),
+    execute: async ({ city }) => `sunny in ${city}`,
+  });
+
+  test("streamText: text, finish reason and usage (it always asks for include_usage)", async () => {
+    paths.length = 0;
+    const result = streamText({ model: chatModel(), prompt: "hi", maxRetries: 0 });
+    for await (const part of result.fullStream) if (part.type === "error") throw part.error;
+    expect(paths).toEqual(["/v1/chat/completions"]);
+    expect(await result.text).toBe(DEFAULT_REPLY);
+    expect(await result.finishReason).toBe("stop");
+    expect(await result.usage).toMatchObject({ inputTokens: DEFAULT_USAGE.input, outputTokens: DEFAULT_USAGE.output });
+  });
+
+  test("a tool loop, streamed and not: the call, its result, the answer", async () => {
+    const generated = await generateText({
+      model: chatModel(), prompt: ask, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3), maxRetries: 0,
+    });
+    expect(generated.steps.map((step) => step.finishReason)).toEqual(["tool-calls", "stop"]);
+    expect(generated.text).toBe("TOOL RESULT sunny in Paris");
+    const streamed = streamText({
+      model: chatModel(), prompt: ask, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3), maxRetries: 0,
+    });
+    const kinds: string[] = [];
+    for await (const part of streamed.fullStream) {
+      if (part.type === "error") throw part.error;
+      if (part.type === "tool-call" || part.type === "tool-result") kinds.push(`${part.type}:${part.toolName}`);
+    }
+    expect(kinds).toEqual(["tool-call:get_weather", "tool-result:get_weather"]);
+    expect(await streamed.text).toBe("TOOL RESULT sunny in Paris");
+  });
+
+  test("a reasoning model id: the developer role and max_completion_tokens it sends are taken", async () => {
+    const result = await generateText({ model: chatModel("gpt-5.5"), system: "Be brief.", prompt: "hi", maxOutputTokens: 500, maxRetries: 0 });
+    expect(result.text).toBe(DEFAULT_REPLY);
+    expect(result.finishReason).toBe("stop");
   });
 });
 
