@@ -23,6 +23,21 @@ const recordingFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
 const ask = 'Weather in Paris? [[call:get_weather]] [[args:{"city":"Paris"}]]';
 const weatherParameters = { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false };
 const lastUpstream = () => live.proxy.fake.requests.at(-1)!.body;
+const weatherTool = () => tool({
+  description: "Current weather for a city",
+  inputSchema: jsonSchema<{ city: string }>(weatherParameters),
+  execute: async ({ city }) => `sunny in ${city}`,
+});
+
+/** The tool parts of a streamed AI SDK tool loop, in order; an error part fails the test. */
+async function toolParts(result: { fullStream: AsyncIterable<{ type: string; toolName?: string; error?: unknown }> }): Promise<string[]> {
+  const kinds: string[] = [];
+  for await (const part of result.fullStream) {
+    if (part.type === "error") throw part.error;
+    if (part.type === "tool-call" || part.type === "tool-result") kinds.push(`${part.type}:${part.toolName}`);
+  }
+  return kinds;
+}
 
 describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
   const model = () => createOpenAI({ baseURL: `${live.proxy.url}/v1`, apiKey: TEST_KEY, fetch: recordingFetch })("codex-5");
@@ -31,11 +46,6 @@ describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
     outputTokens: DEFAULT_USAGE.output,
     totalTokens: DEFAULT_USAGE.input + DEFAULT_USAGE.output,
   };
-  const weatherTool = () => tool({
-    description: "Current weather for a city",
-    inputSchema: jsonSchema<{ city: string }>(weatherParameters),
-    execute: async ({ city }) => `sunny in ${city}`,
-  });
 
   test("generateText: text, finish reason and usage with cached and reasoning tokens", async () => {
     paths.length = 0;
@@ -101,12 +111,7 @@ describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
     const result = streamText({
       model: model(), prompt: ask, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3), maxRetries: 0,
     });
-    const kinds: string[] = [];
-    for await (const part of result.fullStream) {
-      if (part.type === "error") throw part.error;
-      if (part.type === "tool-call" || part.type === "tool-result") kinds.push(`${part.type}:${part.toolName}`);
-    }
-    expect(kinds).toEqual(["tool-call:get_weather", "tool-result:get_weather"]);
+    expect(await toolParts(result)).toEqual(["tool-call:get_weather", "tool-result:get_weather"]);
     expect(await result.text).toBe("TOOL RESULT sunny in Paris");
     expect((await result.totalUsage).inputTokens).toBe(2 * DEFAULT_USAGE.input);
   });
@@ -114,11 +119,6 @@ describe("Vercel AI SDK, default OpenAI provider (Responses API)", () => {
 
 describe("Vercel AI SDK, chat completions provider (`.chat()`, the strictest chat client)", () => {
   const chatModel = (id = "codex-5") => createOpenAI({ baseURL: `${live.proxy.url}/v1`, apiKey: TEST_KEY, fetch: recordingFetch }).chat(id);
-  const weatherTool = () => tool({
-    description: "Current weather for a city",
-    inputSchema: jsonSchema<{ city: string }>(weatherParameters),
-    execute: async ({ city }) => `sunny in ${city}`,
-  });
 
   test("streamText: text, finish reason and usage (it always asks for include_usage)", async () => {
     paths.length = 0;
@@ -139,12 +139,7 @@ describe("Vercel AI SDK, chat completions provider (`.chat()`, the strictest cha
     const streamed = streamText({
       model: chatModel(), prompt: ask, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3), maxRetries: 0,
     });
-    const kinds: string[] = [];
-    for await (const part of streamed.fullStream) {
-      if (part.type === "error") throw part.error;
-      if (part.type === "tool-call" || part.type === "tool-result") kinds.push(`${part.type}:${part.toolName}`);
-    }
-    expect(kinds).toEqual(["tool-call:get_weather", "tool-result:get_weather"]);
+    expect(await toolParts(streamed)).toEqual(["tool-call:get_weather", "tool-result:get_weather"]);
     expect(await streamed.text).toBe("TOOL RESULT sunny in Paris");
   });
 

@@ -13,17 +13,18 @@ import { waitFor } from "../support/processes.ts";
 import { readSse } from "../support/proxy-harness.ts";
 
 const usage: TokenUsage = { inputTokens: 12, cachedInputTokens: 0, outputTokens: 4, reasoningOutputTokens: 0, totalTokens: 16 };
+/** Each turn route with a body that asks it for one answer. */
+const bodies: Array<[string, Record<string, unknown>]> = [
+  ["/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }],
+  ["/v1/completions", { prompt: "hi" }],
+  ["/v1/responses", { input: "hi" }],
+];
 const failure = new ApiError({ status: 502, type: "server_error", code: "upstream_error", message: "cut" });
 
 test("chat, completions and responses streams that fail after a usage report keep it", async () => {
   const finished: FinishedRequest[] = [];
   const backend = new FakeBackend(() => [{ type: "text", delta: "partial" }, { type: "usage", usage }, failure]);
   const { request } = appWith({}, backend, { listeners: [(f) => finished.push(f)] });
-  const bodies: Array<[string, Record<string, unknown>]> = [
-    ["/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }],
-    ["/v1/completions", { prompt: "hi" }],
-    ["/v1/responses", { input: "hi" }],
-  ];
   for (const [path, body] of bodies) {
     const res = await request(path, { json: { model: "codex-5", stream: true, ...body } });
     expect(res.status).toBe(200);
@@ -36,11 +37,6 @@ test("chat, completions and responses streams that fail after a usage report kee
 test("a stream the client drops is recorded with client_closed_request, on every turn route", async () => {
   const finished: FinishedRequest[] = [];
   const { request } = appWith({}, new HoldingBackend(), { listeners: [(f) => finished.push(f)] });
-  const bodies: Array<[string, Record<string, unknown>]> = [
-    ["/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }],
-    ["/v1/completions", { prompt: "hi" }],
-    ["/v1/responses", { input: "hi" }],
-  ];
   for (const [path, body] of bodies) {
     const res = await request(path, { json: { model: "codex-5", stream: true, ...body } });
     const reader = res.body!.getReader();
