@@ -1,11 +1,12 @@
 /**
  * The same source under Deno: `deno run -A --unstable-no-legacy-abort src/server.ts` (the
  * pinned npm `deno`, with the project's node_modules, nothing downloaded) serves a streamed
- * chat through the real Codex and the fake model server, then shuts down on SIGTERM with no
- * Codex left behind and nothing written to stderr.
+ * chat through the real Codex and the fake model server, records a body the client cut off as
+ * its hang-up, then shuts down on SIGTERM with no Codex left behind and nothing written to stderr.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readlinkSync } from "node:fs";
+import { connect } from "node:net";
 import { basename, join } from "node:path";
 import { createCodexHome, type CodexHome } from "../support/codex-home.ts";
 import { startFakeModelServer, type FakeModelServer } from "../support/fake-model-server.ts";
@@ -81,6 +82,21 @@ test("rejects a missing key with the 401 envelope, as under Bun", async () => {
   expect((await res.json()).error.code).toBe("invalid_api_key");
 });
 
+test("a body the client cuts off is recorded as its hang-up (499), as under Bun", async () => {
+  const port = await server.port;
+  for (const framing of ["Content-Length: 500", "Transfer-Encoding: chunked"]) {
+    const before = server.logs.length;
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: proxy.example\r\nAuthorization: Bearer ${TEST_KEY}\r\n${framing}\r\n\r\n`);
+      socket.write(framing.startsWith("Transfer") ? '20\r\n{"model":"codex-5","messages":[\r\n' : '{"model":"codex-5","messages":[');
+      setTimeout(() => socket.destroy(), 100);
+    });
+    const access = () => server.logs.slice(before).find((l) => l.msg === "request" && l.route === "/v1/chat/completions");
+    await waitFor(() => access() !== undefined, 5_000, "the cut-off request's access line");
+    expect([access()!.status, access()!.error_code]).toEqual([499, "client_closed_request"]);
+  }
+});
+
 test("SIGTERM drains, reaps the Codex workers and exits 0", async () => {
   expect(codexPids(home.path).length).toBeGreaterThan(0);
   expect(await server.stop("SIGTERM")).toBe(0);
@@ -89,3 +105,4 @@ test("SIGTERM drains, reaps the Codex workers and exits 0", async () => {
   // Only JSON log lines on stdout and nothing on stderr, as under Bun: a log pipeline takes every line.
   expect(server.stderr()).toBe("");
 }, 30_000);
+
