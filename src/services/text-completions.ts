@@ -8,7 +8,7 @@ import type { CompletionsPlan } from "../openai/completions-request.ts";
 import {
   CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type CompletionFinishReason, type TextCompletionMeta,
 } from "../openai/completions-response.ts";
-import { clientClosed, toApiError } from "../openai/errors.ts";
+import { toApiError } from "../openai/errors.ts";
 import { MessageJoin } from "../openai/message-join.ts";
 import { cutAtStop, StopSequenceCutter } from "../openai/stop-sequences.ts";
 import { sumUsage } from "../openai/usage.ts";
@@ -101,7 +101,7 @@ export async function* textCompletionFrames(
     if (usages.some(Boolean)) reportUsage(sumUsage(usages));
     yield errorFrame(toApiError(error));
   } finally {
-    await closeTurns(started, deadline, clientClosed());
+    await closeTurns(started, deadline);
     deadline.dispose();
   }
   yield DONE_FRAME;

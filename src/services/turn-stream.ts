@@ -49,8 +49,17 @@ export async function* mergeTurns(started: StartedTurn[]): AsyncGenerator<Merged
   for await (const { index, result } of steps) yield result.done ? { index, done: true } : { index, events: result.value };
 }
 
+/**
+ * The reason turns still running are ended with once their stream is over. Not an ApiError:
+ * the request's record keeps the reason it really ended for (none, or the client's hang-up,
+ * which the stream's cancel reports first).
+ */
+class StreamOver extends Error {
+  override name = "StreamOver";
+}
+
 /** Ends every turn still running: abort first, so no `return()` waits on a pending event. */
-export async function closeTurns(started: StartedTurn[], deadline: TurnDeadline, reason: unknown): Promise<void> {
-  deadline.abort(reason);
+export async function closeTurns(started: StartedTurn[], deadline: TurnDeadline): Promise<void> {
+  deadline.abort(new StreamOver("the stream is over"));
   await Promise.allSettled(started.map((s) => s.batches.return?.()));
 }

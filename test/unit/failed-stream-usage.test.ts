@@ -7,7 +7,7 @@ import type { TokenUsage } from "../../src/codex/types.ts";
 import type { FinishedRequest } from "../../src/http/request-context.ts";
 import { ApiError } from "../../src/openai/errors.ts";
 import { appWith } from "../support/app-harness.ts";
-import { FakeBackend } from "../support/fake-backend.ts";
+import { FakeBackend, textTurn } from "../support/fake-backend.ts";
 import { HoldingBackend } from "../support/holding-backend.ts";
 import { waitFor } from "../support/processes.ts";
 import { readSse } from "../support/proxy-harness.ts";
@@ -46,5 +46,16 @@ test("a stream the client drops is recorded with client_closed_request, on every
     const last = finished.at(-1)!;
     // Its status line went out as 200; what ended it was the client.
     expect([last.status, last.ctx.errorCode]).toEqual([200, "client_closed_request"]);
+  }
+});
+
+test("a stream that ends normally is recorded with no error code, on every turn route", async () => {
+  const finished: FinishedRequest[] = [];
+  const { request } = appWith({}, new FakeBackend(() => textTurn("hello")), { listeners: [(f) => finished.push(f)] });
+  for (const [path, body] of [...bodies, ["/v1/completions", { prompt: ["a", "b"] }] as [string, Record<string, unknown>]]) {
+    const res = await request(path, { json: { model: "codex-5", stream: true, ...body } });
+    await readSse(res);
+    const last = finished.at(-1)!;
+    expect([last.ctx.route, last.status, last.ctx.errorCode]).toEqual([path, 200, null]);
   }
 });
