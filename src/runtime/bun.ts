@@ -1,10 +1,12 @@
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { appendFile, chmod, mkdir, readFile } from "node:fs/promises";
 import { routableRequest, type ChildProcess, type Runtime, type ServeOptions, type ServerHandle, type SpawnOptions } from "./types.ts";
 
 export function bunRuntime(): Runtime {
   let activeServer: import("bun").Server<undefined> | undefined;
   // Requests re-addressed by routableRequest, mapped back to what the server handed us.
   const originals = new WeakMap<Request, Request>();
+  // Files whose mode appendTextFile has set (once per file and process).
+  const modesApplied = new Set<string>();
   return {
     name: "bun",
     spawn(cmd: string[], options: SpawnOptions): ChildProcess {
@@ -53,7 +55,14 @@ export function bunRuntime(): Runtime {
     },
     clientAddress: (request) => activeServer?.requestIP(originals.get(request) ?? request)?.address ?? null,
     readTextFile: (path) => readFile(path, "utf8"),
-    appendTextFile: (path, text, mode) => appendFile(path, text, { mode }),
+    async appendTextFile(path, text, mode) {
+      await appendFile(path, text, { mode });
+      // appendFile applies the mode only to a file it creates; Deno's append applies it always.
+      if (mode !== undefined && !modesApplied.has(path)) {
+        await chmod(path, mode);
+        modesApplied.add(path);
+      }
+    },
     async openFileSnapshot(path) {
       const file = Bun.file(path);
       if (!(await file.exists())) return null;

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -86,6 +86,17 @@ describe("openUsageTelemetry", () => {
     await usage.close();
     expect(JSON.parse(readFileSync(path, "utf8")).req_id).toBe("req_live");
     // Owner-only: it names keys by fingerprint, models and traffic.
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  test("a log left world-readable (by an older version) becomes owner-only", async () => {
+    const path = join(dir, "older.ndjson");
+    writeFileSync(path, "", { mode: 0o644 });
+    chmodSync(path, 0o644);
+    const usage = await openUsageTelemetry({ path, logger });
+    await usage.loaded;
+    usage.listener(finished());
+    await usage.close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 });
