@@ -9,6 +9,7 @@ import { describeInvalidParam, jsonPointerToParam } from "../openai/param-errors
 import type { TSchema } from "@sinclair/typebox";
 import type { Logger } from "pino";
 import { pathOf } from "./request-context.ts";
+import { JSON_HEADERS } from "./shared-headers.ts";
 
 interface ValidationIssue {
   path?: string;
@@ -58,7 +59,7 @@ export function errorFor(code: string | number, error: unknown, request: Request
 export function errorResponse(error: ApiError, extraHeaders: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(error.toJSON()), {
     status: error.status,
-    headers: { "content-type": "application/json; charset=utf-8", ...error.headers, ...extraHeaders },
+    headers: { ...JSON_HEADERS, ...error.headers, ...extraHeaders },
   });
 }
 

@@ -52,3 +52,14 @@ function sameFields(a: readonly string[], b: readonly string[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** The one content type of every JSON answer, the same under Bun and Deno (their defaults differ). */
+export const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+
+/** Shared by every route: a process sees the same few header sets on all of them. */
+export const sharedHeaders = new SharedHeaders();
+
+/** A JSON answer with what the hooks put in `set` (CORS, cache headers…). */
+export function jsonResponse(body: unknown, set: HeaderSink, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: sharedHeaders.take(set, JSON_HEADERS) });
+}

@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "../config/env.ts";
 import type { CodexBackend } from "../codex/types.ts";
+import { jsonResponse } from "../http/shared-headers.ts";
 
 export interface HealthDeps {
   config: Config;
@@ -23,11 +24,10 @@ export function healthRoutes({ config, backend, isDraining }: HealthDeps) {
     };
   };
   return new Elysia({ name: "health" })
-    .get("/healthz", () => snapshot())
-    .get("/livez", () => ({ ok: true }))
+    .get("/healthz", ({ set }) => jsonResponse(snapshot(), set))
+    .get("/livez", ({ set }) => jsonResponse({ ok: true }, set))
     .get("/readyz", ({ set }) => {
       const s = snapshot();
-      set.status = s.ready ? 200 : 503;
-      return { ok: s.ready, ready: s.ready, workers: s.workers, draining: s.draining };
+      return jsonResponse({ ok: s.ready, ready: s.ready, workers: s.workers, draining: s.draining }, set, s.ready ? 200 : 503);
     });
 }

@@ -12,7 +12,7 @@ import type { CodexBackend, UsageReporter } from "../codex/types.ts";
 import type { ConcurrencyGuard } from "../http/concurrency-guard.ts";
 import { clientClosed, type ApiError } from "../openai/errors.ts";
 import { elapsedMs, requestContext, type RequestContext } from "../http/request-context.ts";
-import { SharedHeaders, type HeaderSink } from "../http/shared-headers.ts";
+import { JSON_HEADERS, jsonResponse, sharedHeaders, type HeaderSink } from "../http/shared-headers.ts";
 import { keepaliveFor, sseResponse, SSE_HEADERS } from "../http/sse.ts";
 import { runtime } from "../runtime/index.ts";
 import { TurnDeadline } from "../services/turn-deadline.ts";
@@ -46,10 +46,7 @@ export interface TurnRouteSpec<Started> {
   streamHeaders?: Record<string, string>;
 }
 
-export const headOk = () => new Response(null, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } });
-
-const JSON_HEADERS = { "content-type": "application/json;charset=utf-8" };
-const sharedHeaders = new SharedHeaders();
+export const headOk = () => new Response(null, { status: 200, headers: JSON_HEADERS });
 
 /** `set` is the route's Elysia context `set`: what the hooks put there goes into the response. */
 export async function runTurnRoute<Started>(
@@ -74,8 +71,7 @@ export async function runTurnRoute<Started>(
     const end = (reason: ApiError) => deadline.abort(reason);
     deps.openTurns.add(end);
     try {
-      const body = JSON.stringify(await spec.complete(turns, deadline, reportUsage));
-      return new Response(body, { status: 200, headers: sharedHeaders.take(set, JSON_HEADERS) });
+      return jsonResponse(await spec.complete(turns, deadline, reportUsage), set);
     } finally {
       deps.openTurns.delete(end);
       deadline.dispose();

@@ -1,19 +1,20 @@
 /** GET /v1/usage (totals over a window) and GET /v1/usage/raw (the newest events). */
 import { Elysia } from "elysia";
+import { jsonResponse } from "../http/shared-headers.ts";
 import { firstValues, parseRawLimit, parseUsageWindow } from "../telemetry/usage-query.ts";
 import type { UsageStore } from "../telemetry/usage-store.ts";
 
 export function usageRoutes(store: UsageStore) {
   return new Elysia({ name: "usage" })
-    .get("/v1/usage", async ({ request }) => {
+    .get("/v1/usage", async ({ request, set }) => {
       const window = parseUsageWindow(firstValues(request.url), Date.now());
       await store.whenReady();
-      return store.summary(window);
+      return jsonResponse(store.summary(window), set);
     })
-    .get("/v1/usage/raw", async ({ request }) => {
+    .get("/v1/usage/raw", async ({ request, set }) => {
       const limit = parseRawLimit(firstValues(request.url));
       await store.whenReady();
       const events = store.recent(limit);
-      return { object: "list", count: events.length, events };
+      return jsonResponse({ object: "list", count: events.length, events }, set);
     });
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { basename, join } from "node:path";
+import { JSON_HEADERS } from "../../src/http/shared-headers.ts";
 import { createCodexHome, type CodexHome } from "../support/codex-home.ts";
 import { startFakeModelServer, type FakeModelServer } from "../support/fake-model-server.ts";
 import { codexPids, waitFor } from "../support/processes.ts";
@@ -80,6 +81,14 @@ test("rejects a missing key with the 401 envelope, as under Bun", async () => {
   expect(res.status).toBe(401);
   expect(res.headers.get("www-authenticate")).toContain("Bearer");
   expect((await res.json()).error.code).toBe("invalid_api_key");
+});
+
+test("JSON answers carry the same content type as under Bun", async () => {
+  for (const path of ["/healthz", "/v1/models", "/v1/models/codex-5", "/v1/nope"]) {
+    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+    expect([path, res.headers.get("content-type")]).toEqual([path, JSON_HEADERS["content-type"]]);
+    await res.arrayBuffer();
+  }
 });
 
 test("a body the client cuts off is recorded as its hang-up (499), as under Bun", async () => {
