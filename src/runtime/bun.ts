@@ -1,12 +1,10 @@
-import { appendFile, chmod, mkdir, readFile } from "node:fs/promises";
+import { appendFile, chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { routableRequest, type ChildProcess, type Runtime, type ServeOptions, type ServerHandle, type SpawnOptions } from "./types.ts";
 
 export function bunRuntime(): Runtime {
   let activeServer: import("bun").Server<undefined> | undefined;
   // Requests re-addressed by routableRequest, mapped back to what the server handed us.
   const originals = new WeakMap<Request, Request>();
-  // Files whose mode appendTextFile has set (once per file and process).
-  const modesApplied = new Set<string>();
   return {
     name: "bun",
     spawn(cmd: string[], options: SpawnOptions): ChildProcess {
@@ -55,12 +53,13 @@ export function bunRuntime(): Runtime {
     },
     clientAddress: (request) => activeServer?.requestIP(originals.get(request) ?? request)?.address ?? null,
     readTextFile: (path) => readFile(path, "utf8"),
-    async appendTextFile(path, text, mode) {
-      await appendFile(path, text, { mode });
-      // appendFile applies the mode only to a file it creates; Deno's append applies it always.
-      if (mode !== undefined && !modesApplied.has(path)) {
-        await chmod(path, mode);
-        modesApplied.add(path);
+    appendTextFile: (path, text, mode) => appendFile(path, text, { mode }),
+    async tightenFileMode(path, mode) {
+      try {
+        const info = await stat(path);
+        if (info.isFile() && (info.mode & 0o777 & ~mode) !== 0) await chmod(path, info.mode & 0o777 & mode);
+      } catch {
+        // Missing, or not ours to chmod: left as it is.
       }
     },
     async openFileSnapshot(path) {

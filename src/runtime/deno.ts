@@ -59,7 +59,25 @@ export function denoRuntime(): Runtime {
     keepRequestAlive() {},
     clientAddress: (request) => peers.get(request) ?? null,
     readTextFile: (path) => Deno.readTextFile(path),
-    appendTextFile: (path, text, mode) => Deno.writeTextFile(path, text, { append: true, mode }),
+    async appendTextFile(path, text, mode) {
+      // Deno.open applies the mode only to a file it creates (writeTextFile would chmod any file).
+      const file = await Deno.open(path, { append: true, create: true, mode });
+      try {
+        const bytes = new TextEncoder().encode(text);
+        for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
+      } finally {
+        file.close();
+      }
+    },
+    async tightenFileMode(path, mode) {
+      try {
+        const info = await Deno.stat(path);
+        const current = (info.mode ?? 0) & 0o777;
+        if (info.isFile && (current & ~mode) !== 0) await Deno.chmod(path, current & mode);
+      } catch {
+        // Missing, or not ours to chmod: left as it is.
+      }
+    },
     async openFileSnapshot(path) {
       let file;
       try {

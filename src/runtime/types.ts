@@ -46,8 +46,14 @@ export interface Runtime {
   /** The peer address of a request being served (null when it did not come through `serve`). */
   clientAddress(request: Request): string | null;
   readTextFile(path: string): Promise<string>;
-  /** Appends, creating the file if it is new; `mode`, when given, is the file's mode also if it existed (default for a new file: 0o644 less the umask). */
+  /** Appends, creating the file with `mode` (default 0o644 less the umask) when it is new. */
   appendTextFile(path: string, text: string, mode?: number): Promise<void>;
+  /**
+   * Takes permissions away from a regular file whose mode allows more than `mode`; anything
+   * else (a missing file, `/dev/null`, a file this process may write but not chmod) is left
+   * as it is, without an error.
+   */
+  tightenFileMode(path: string, mode: number): Promise<void>;
   /** The file as it is now: its size and a stream of its bytes; null when it does not exist. */
   openFileSnapshot(path: string): Promise<FileSnapshot | null>;
   makeDirectory(path: string): Promise<void>;

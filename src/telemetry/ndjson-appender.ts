@@ -11,7 +11,7 @@ import { runtime } from "../runtime/index.ts";
 export interface AppenderOptions {
   path: string;
   logger: Logger;
-  /** File mode when the appender creates the file. */
+  /** File mode when the appender creates the file; an existing file is narrowed to it. */
   mode?: number;
   /** How long a line may wait for company before it is written. */
   flushAfterMs?: number;
@@ -29,6 +29,7 @@ export class NdjsonAppender {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> | null = null;
   #preamble: Promise<string> | null;
+  #modeChecked = false;
   #dropped = 0;
   #failures = 0;
   readonly #flushAfterMs: number;
@@ -84,6 +85,11 @@ export class NdjsonAppender {
     if (this.#preamble) {
       text = (await this.#preamble.catch(() => "")) + text;
       this.#preamble = null;
+    }
+    if (mode !== undefined && !this.#modeChecked) {
+      // A file an older version (or another umask) left more open gets `mode` too, once.
+      this.#modeChecked = true;
+      await runtime.tightenFileMode(path, mode);
     }
     try {
       await runtime.appendTextFile(path, text, mode);

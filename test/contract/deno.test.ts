@@ -5,7 +5,7 @@
  * its hang-up, then shuts down on SIGTERM with no Codex left behind and nothing written to stderr.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { basename, join } from "node:path";
 import { JSON_HEADERS } from "../../src/http/shared-headers.ts";
@@ -111,6 +111,10 @@ test("SIGTERM drains, reaps the Codex workers and exits 0", async () => {
   expect(await server.stop("SIGTERM")).toBe(0);
   await waitFor(() => codexPids(home.path).length === 0, 5_000, "Codex workers to exit");
   expect(server.logs.some((l) => l.msg === "stopped")).toBe(true);
+  // The usage log (in CODEX_HOME by default) holds the requests, owner-only.
+  const usageLog = join(home.path, "usage.ndjson");
+  expect(readFileSync(usageLog, "utf8")).toContain('"route":"/v1/chat/completions"');
+  expect(statSync(usageLog).mode & 0o777).toBe(0o600);
   // Only JSON log lines on stdout and nothing on stderr, as under Bun: a log pipeline takes every line.
   expect(server.stderr()).toBe("");
 }, 30_000);
