@@ -1,6 +1,7 @@
 /**
- * The headers a turn response shares with the responses before it (CORS, content type,
- * output mode) are built into one `Headers` per distinct set and copied into each response.
+ * The headers a JSON or SSE answer shares with the answers before it (CORS, content type,
+ * output mode, cache policy) are built into one `Headers` per distinct set and copied into
+ * each response.
  * Elysia hands the runtime a plain object of a dozen headers per response, which it converts
  * name by name: several microseconds of a 55 µs request under load (docs/benchmarks.md). What
  * differs per request (request id, rate-limit state) is set on the finished response
