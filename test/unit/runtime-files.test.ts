@@ -1,11 +1,10 @@
 /**
  * The runtime seam's file modes: a log is created with its mode, and an existing regular file
- * is narrowed to it, but nothing else is touched (a FIFO, or `/dev/null` given as a log path)
+ * is narrowed to it, but nothing else is touched (a directory, or `/dev/null` given as a log path)
  * and nothing throws.
  */
 import { afterAll, expect, test } from "bun:test";
-import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../src/runtime/index.ts";
@@ -35,10 +34,11 @@ test("an existing regular file loses the permissions the mode does not grant, an
 });
 
 test("what is not a regular file is left alone, and nothing throws", async () => {
-  const fifo = join(dir, "pipe");
-  execFileSync("mkfifo", ["-m", "0644", fifo]);
-  await runtime.tightenFileMode(fifo, 0o600);
-  expect(modeOf(fifo)).toBe(0o644);
+  const folder = join(dir, "folder");
+  mkdirSync(folder);
+  chmodSync(folder, 0o755);
+  await runtime.tightenFileMode(folder, 0o600);
+  expect(modeOf(folder)).toBe(0o755);
   await runtime.tightenFileMode(join(dir, "missing", "file"), 0o600);
   await runtime.tightenFileMode(join(dir, "new.ndjson", "under-a-file"), 0o600);
 });
