@@ -89,22 +89,18 @@ export async function readJsonBody(request: Request, limit: number, deadline: Bo
     // a read fails on its own for nothing else.
     throw request.signal.aborted || !(error instanceof ApiError) ? clientClosed() : error;
   }
-  // Deno hands over what arrived of a body the client cut off instead of failing the read:
-  // short of its declared length, or (chunked) not parsing, it is still the client's hang-up.
-  if (bytes.byteLength < declared) throw clientClosed();
-  const malformed = (message: string) => (request.signal.aborted ? clientClosed() : invalidRequest(message, null, "invalid_json"));
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    throw malformed("The request body is not valid UTF-8.");
+    throw invalidRequest("The request body is not valid UTF-8.", null, "invalid_json");
   }
-  if (!text.trim()) throw malformed("The request body is empty; expected a JSON object.");
+  if (!text.trim()) throw invalidRequest("The request body is empty; expected a JSON object.", null, "invalid_json");
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw malformed("We could not parse the JSON body of your request. The body must be valid JSON.");
+    throw invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw invalidRequest("The request body must be a JSON object.", null, "invalid_json");
