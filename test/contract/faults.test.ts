@@ -287,8 +287,10 @@ describe("Codex cannot start", () => {
 
   test("CODEX_HOME not writable: Codex exits at startup → 503 codex_unavailable naming CODEX_HOME; heals once writable", async () => {
     let restore = () => {};
+    // The usage log's default home is CODEX_HOME, which this test makes unwritable.
+    const usageLog = join(tmpdir(), `cca-usage-${process.pid}.ndjson`);
     const proxy = await startProxy(
-      { ...SUPERVISION, TOKEN_LOG_PATH: join(tmpdir(), `cca-usage-${process.pid}.ndjson`) },
+      { ...SUPERVISION, TOKEN_LOG_PATH: usageLog },
       {
         waitReady: false,
         beforeStart(home) {
@@ -310,6 +312,7 @@ describe("Codex cannot start", () => {
     } finally {
       restore();
       await stopAndReap(proxy);
+      rmSync(usageLog, { force: true });
     }
   }, SLOW_TEST_MS);
 });
