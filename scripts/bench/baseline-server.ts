@@ -64,11 +64,7 @@ class NullBackend implements CodexBackend {
   }
 
   health(): BackendHealth {
-    return { ready: true, workers: 1, readyWorkers: 1, restarts: 0 };
-  }
-
-  whenReady(): Promise<void> {
-    return Promise.resolve();
+    return { ready: true, workers: 1, readyWorkers: 1, restarts: 0, queued: 0 };
   }
 
   models() {

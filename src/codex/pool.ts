@@ -47,7 +47,6 @@ export class CodexWorkerPool implements CodexBackend {
   #live = new Set<CodexWorker>();
   /** Turns queued for a slot, oldest first; each finished turn wakes the front (docs/benchmarks.md, "Pool size"). */
   readonly #line = new WaitLine();
-  #readyWaiters: Array<() => void> = [];
   #restarts = 0;
   /** Per slot: why its last launch failed (null once a worker started there). */
   #failures: (ApiError | null)[];
@@ -61,7 +60,7 @@ export class CodexWorkerPool implements CodexBackend {
     this.#failures = new Array(options.size).fill(null);
   }
 
-  /** Starts every worker in the background; use `whenReady` to wait for the first. */
+  /** Starts every worker in the background; `health().ready` says when the first is up. */
   start(): void {
     for (let i = 0; i < this.options.size; i++) void this.#launch(i, 0);
   }
@@ -91,7 +90,6 @@ export class CodexWorkerPool implements CodexBackend {
     this.#failures[slot] = null;
     this.#workers[slot] = worker;
     this.#wake();
-    for (const resolve of this.#readyWaiters.splice(0)) resolve();
     worker.exited.then((code) => {
       if (this.#workers[slot] === worker) this.#workers[slot] = null;
       if (this.#closing) return;
@@ -174,18 +172,9 @@ export class CodexWorkerPool implements CodexBackend {
   health(): BackendHealth {
     const workers = this.#workers;
     const readyWorkers = workers.filter((w) => w?.ready).length;
-    return { ready: readyWorkers > 0 && !this.#closing, workers: workers.length, readyWorkers, restarts: this.#restarts };
-  }
-
-  whenReady(timeoutMs: number): Promise<void> {
-    if (this.health().ready) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(notReady()), timeoutMs);
-      this.#readyWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return {
+      ready: readyWorkers > 0 && !this.#closing, workers: workers.length, readyWorkers, restarts: this.#restarts, queued: this.#line.length,
+    };
   }
 
   models(): CodexModelInfo[] {

@@ -67,6 +67,8 @@ export interface BackendHealth {
   workers: number;
   readyWorkers: number;
   restarts: number;
+  /** Turns waiting for a free worker slot. */
+  queued: number;
 }
 
 export interface CodexBackend {
@@ -78,8 +80,6 @@ export interface CodexBackend {
    */
   runTurn(request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent[]>;
   health(): BackendHealth;
-  /** Resolves once at least one worker is ready (or rejects after the timeout). */
-  whenReady(timeoutMs: number): Promise<void>;
   models(): CodexModelInfo[];
   close(): Promise<void>;
 }

@@ -12,6 +12,10 @@ export class WaitLine {
     return this.#places.length === 0;
   }
 
+  get length(): number {
+    return this.#places.length;
+  }
+
   /** A place at the back of the line; the caller must `leave` it, whatever happens. */
   join(): Place {
     const place = new Place(this.#places);

@@ -19,7 +19,7 @@ export function healthRoutes({ config, backend, isDraining }: HealthDeps) {
       ready,
       sandbox_mode: config.codex.sandboxMode,
       backend: "codex-app-server",
-      workers: { configured: h.workers, ready: h.readyWorkers, restarts: h.restarts },
+      workers: { configured: h.workers, ready: h.readyWorkers, restarts: h.restarts, queued: h.queued },
       draining: isDraining(),
     };
   };

@@ -83,7 +83,6 @@ export class TurnDeadline {
         return { [Symbol.asyncIterator]: () => iterator };
       },
       health: () => backend.health(),
-      whenReady: (timeoutMs) => backend.whenReady(timeoutMs),
       models: () => backend.models(),
       close: () => backend.close(),
     };

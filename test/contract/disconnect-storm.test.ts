@@ -139,6 +139,15 @@ test(`${CLIENTS} clients hanging up at random points (seed ${SEED}): turns inter
     expect(request).toBeDefined();
     expect({ id: o.id, ...(await request!.finished) }).toEqual({ id: o.id, aborted: true });
   }
+  // So was every turn whose client hung up on a timer (streamed or not) after it reached the
+  // model: no reply finishes within the longest timer, so none of them could have completed.
+  const abandoned = outcomes.filter((o) => !o.completed && o.cutAfterDeltas === null);
+  const reachedModel = abandoned.map((o) => ({ o, request: upstreamFor(o.id) })).filter(({ request }) => request);
+  for (const { o, request } of reachedModel) {
+    expect({ id: o.id, stream: o.stream, ...(await request!.finished) }).toEqual({ id: o.id, stream: o.stream, aborted: true });
+  }
+  expect(reachedModel.filter(({ o }) => !o.stream).length).toBeGreaterThan(0);
+  expect(reachedModel.filter(({ o }) => o.stream).length).toBeGreaterThan(0);
 
   // Every guard slot is back, nothing is in flight, no thread is still loaded.
   const conc = await (await fetch(`${proxy.url}/__test/conc`, { headers: proxy.headers() })).json();

@@ -57,20 +57,24 @@ describe("worker slot queue", () => {
     expect(proxy.fake.requests.slice(seen).map((r) => r.openOnArrival)).toEqual([0, 0, 0, 0, 0]);
   });
 
-  test("a request that hangs up while queued gives its place to the next one", async () => {
+  test("a request that hangs up while queued gives its place to the next one; /healthz counts the queue", async () => {
     const seen = proxy.fake.requests.length;
-    const { response: held } = await holdTheSlot(600, seen);
+    const { response: held } = await holdTheSlot(1_200, seen);
+    const queued = (n: number, what: string) => waitFor(() => proxy.server.backend.health().queued === n, 2_000, what);
     const before = proxy.post("/v1/chat/completions", chat("before"));
-    await Bun.sleep(30);
+    await queued(1, "'before' in the queue");
     const hangUp = new AbortController();
     const gaveUp = fetch(`${proxy.url}/v1/chat/completions`, {
       method: "POST", headers: proxy.headers(), body: JSON.stringify(chat("gave-up")), signal: hangUp.signal,
     }).then((r) => `answered ${r.status}`, (error: Error) => error.name);
-    await Bun.sleep(30);
+    await queued(2, "'gave-up' in the queue");
     const after = proxy.post("/v1/chat/completions", chat("after"));
-    await Bun.sleep(30);
+    await queued(3, "'after' in the queue");
+    const health = await (await fetch(`${proxy.url}/healthz`)).json();
+    expect(health.workers).toEqual({ configured: 1, ready: 1, restarts: 0, queued: 3 });
     hangUp.abort();
     expect(await gaveUp).toBe("AbortError");
+    await queued(2, "'gave-up' out of the queue");
     const responses = await Promise.all([held, before, after]);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(modelSawInOrder(seen).map((text) => text.split(" ")[0])).toEqual(["hold", "before", "after"]);

@@ -37,11 +37,7 @@ export class FakeBackend implements CodexBackend {
   }
 
   health(): BackendHealth {
-    return { ready: this.ready, workers: 1, readyWorkers: this.ready ? 1 : 0, restarts: 0 };
-  }
-
-  whenReady(): Promise<void> {
-    return Promise.resolve();
+    return { ready: this.ready, workers: 1, readyWorkers: this.ready ? 1 : 0, restarts: 0, queued: 0 };
   }
 
   models(): CodexModelInfo[] {

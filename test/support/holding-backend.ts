@@ -43,11 +43,7 @@ export class HoldingBackend implements CodexBackend {
   }
 
   health(): BackendHealth {
-    return { ready: true, workers: 1, readyWorkers: 1, restarts: 0 };
-  }
-
-  whenReady(): Promise<void> {
-    return Promise.resolve();
+    return { ready: true, workers: 1, readyWorkers: 1, restarts: 0, queued: 0 };
   }
 
   models(): CodexModelInfo[] {

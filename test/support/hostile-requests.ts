@@ -15,6 +15,8 @@ export interface HostileCase {
   /** Bytes sent at once, or pieces sent with a pause between them. */
   body?: Uint8Array;
   slow?: { pieces: Uint8Array[]; pauseMs: number; stallAfter?: boolean };
+  /** A valid request: it must succeed, where any other case may also be refused with a 4xx. */
+  valid?: true;
 }
 
 export interface BodyRoute {
@@ -231,6 +233,7 @@ export class HostileRequests {
       return this.#json(route, body, `${tag} ${route.path} ${field} = NULs`);
     }
     const stream = r.chance(0.5);
-    return this.#json(route, { ...route.base(), stream }, `${tag} ${route.path} valid control request (stream ${stream})`, r.chance(0.5) ? { accept: "text/event-stream" } : {});
+    const control = this.#json(route, { ...route.base(), stream }, `${tag} ${route.path} valid control request (stream ${stream})`, r.chance(0.5) ? { accept: "text/event-stream" } : {});
+    return { ...control, valid: true };
   }
 }

@@ -75,6 +75,8 @@ describe("stop on chat completions", () => {
     const { data } = await readSse(await request("/v1/chat/completions", { json: chat({ stream: true, tools, stop: ["END OF"] }) }));
     const chunks = data.filter((d) => d !== "[DONE]").map((c) => c.choices[0]?.delta ?? {});
     const firstCall = chunks.findIndex((d) => d.tool_calls);
+    expect(firstCall).toBeGreaterThan(0);
+    expect(chunks[firstCall].tool_calls[0].function.name).toBe("get_weather");
     expect(chunks.slice(0, firstCall).map((d) => d.content ?? "").join("")).toBe("Checking END");
     expect(chunks.slice(firstCall).some((d) => d.content)).toBe(false);
   });

@@ -67,7 +67,7 @@ describe("ProxyMetrics", () => {
   const make = (restarts = { n: 0 }) =>
     new ProxyMetrics({
       modelIds: () => ["codex-5", "codex-5-high", "gpt-5.5"],
-      health: () => ({ ready: true, workers: 2, readyWorkers: 1, restarts: restarts.n }),
+      health: () => ({ ready: true, workers: 2, readyWorkers: 1, restarts: restarts.n, queued: 0 }),
     });
 
   test("route and model labels stay bounded: unknown paths and models collapse to other", () => {

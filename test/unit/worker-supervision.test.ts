@@ -26,13 +26,16 @@ describe("liveness probe", () => {
   test("an RPC error is an answer (the process is alive), not a result", async () => {
     let answers = 0;
     let unresponsive = 0;
-    const probe = new LivenessProbe(() => Promise.reject(new Error("method not found")), { intervalMs: 10, timeoutMs: 100 }, {
+    let asked = 0;
+    const probe = new LivenessProbe(() => (asked++, Promise.reject(new Error("method not found"))), { intervalMs: 10, timeoutMs: 100 }, {
       onAnswer: () => answers++,
       onUnresponsive: () => unresponsive++,
     });
     probe.start();
     await Bun.sleep(80);
     probe.stop();
+    // Still probing after the first error: an error did not count as a dead process.
+    expect(asked).toBeGreaterThanOrEqual(3);
     expect([answers, unresponsive]).toEqual([0, 0]);
   });
 
