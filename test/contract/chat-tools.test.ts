@@ -218,9 +218,14 @@ describe("tool calls on the wire", () => {
     expect(upstream!.body.input.slice(-2).map((i: any) => [i.type, i.name ?? i.output])).toEqual([["function_call", "get_weather"], ["function_call_output", "sunny"]]);
   });
 
-  test("no refused tool call ever went back to the model", () => {
+  test("a call the client runs goes back to the model only as the client's result, never as a refusal (every request so far)", async () => {
+    const messages: ChatCompletionMessageParam[] = [{ role: "user", content: callPrompt([["get_weather", '{"city":"Oslo"}']]) }];
+    const first = await client.chat.completions.create({ model: "codex-5", messages, tools: [weather] });
+    const call = first.choices[0]!.message.tool_calls![0]!;
+    messages.push(first.choices[0]!.message, { role: "tool", tool_call_id: call.id, content: "rain in Oslo" });
+    await client.chat.completions.create({ model: "codex-5", messages, tools: [weather] });
     const outputs = proxy.fake.requests.flatMap((r) => (r.body.input as any[]).filter((i) => i.type === "function_call_output").map((i) => String(i.output)));
-    expect(outputs.length).toBeGreaterThan(0);
+    expect(outputs).toContain("rain in Oslo");
     expect(outputs.filter((o) => /runs on the client|cancelled|aborted/.test(o))).toEqual([]);
   });
 });
@@ -328,7 +333,7 @@ describe("<use_tool> block mode (x-proxy-output-mode: obsidian-xml)", () => {
     expect(await upstream!.finished).toEqual({ aborted: true });
   });
 
-  test("non-stream: PROXY_TOOL_BLOCK_MAX keeps two blocks; the headers say three were asked for", async () => {
+  test("non-stream: PROXY_TOOL_BLOCK_MAX keeps two of three blocks; the headers count the two kept and say more were cut", async () => {
     const reply = `one ${block} two ${block} three ${block} tail`;
     const res = await proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: `[[reply:${reply}]]` }] }, obsidian);
     const body = await res.json();

@@ -114,9 +114,11 @@ describe("streamed chat", () => {
     const limited = await live.proxy.post("/v1/chat/completions", { model: "codex-5", stream: true, messages: [{ role: "user", content: "[[scenario:error429]]" }] });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBeTruthy();
-    const broken = await live.proxy.post("/v1/chat/completions", { model: "codex-5", messages: [{ role: "user", content: "[[scenario:error500]]" }] });
-    expect(broken.status).toBe(502);
-    expect((await broken.json()).error.type).toBe("server_error");
+    for (const stream of [true, false]) {
+      const broken = await live.proxy.post("/v1/chat/completions", { model: "codex-5", stream, messages: [{ role: "user", content: "[[scenario:error500]]" }] });
+      expect([stream, broken.status]).toEqual([stream, 502]);
+      expect((await broken.json()).error.type).toBe("server_error");
+    }
   });
 });
 

@@ -144,9 +144,20 @@ describe("Vercel AI SDK, chat completions provider (`.chat()`, the strictest cha
   });
 
   test("a reasoning model id: the developer role and max_completion_tokens it sends are taken", async () => {
-    const result = await generateText({ model: chatModel("gpt-5.5"), system: "Be brief.", prompt: "hi", maxOutputTokens: 500, maxRetries: 0 });
+    const sent: Array<Record<string, any>> = [];
+    const capturing = ((input: RequestInfo | URL, init?: RequestInit) => {
+      sent.push(JSON.parse(String(init?.body)));
+      return fetch(input, init);
+    }) as typeof fetch;
+    const reasoner = createOpenAI({ baseURL: `${live.proxy.url}/v1`, apiKey: TEST_KEY, fetch: capturing }).chat("gpt-5.5");
+    const result = await generateText({ model: reasoner, system: "Be brief.", prompt: "hi", maxOutputTokens: 500, maxRetries: 0 });
     expect(result.text).toBe(DEFAULT_REPLY);
     expect(result.finishReason).toBe("stop");
+    // What the SDK sends for a reasoning model, and where it went.
+    expect(sent[0]!.messages[0]).toEqual({ role: "developer", content: "Be brief." });
+    expect([sent[0]!.max_completion_tokens, sent[0]!.max_tokens]).toEqual([500, undefined]);
+    const input = lastUpstream().input as Array<{ role?: string; content: Array<{ text?: string }> }>;
+    expect(input[0]).toMatchObject({ role: "developer", content: [{ text: "Be brief." }] });
   });
 });
 

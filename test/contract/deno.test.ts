@@ -106,9 +106,22 @@ test("a body the client cuts off is recorded as its hang-up (499), as under Bun"
   }
 });
 
-test("SIGTERM drains, reaps the Codex workers and exits 0", async () => {
+test("SIGTERM drains (a stream in flight ends whole), reaps the Codex workers and exits 0", async () => {
   expect(codexPids(home.path).length).toBeGreaterThan(0);
-  expect(await server.stop("SIGTERM")).toBe(0);
+  const seen = fake.requests.length;
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "codex-5", stream: true, messages: [{ role: "user", content: "[[reply:one two three four]] [[chunks:4]] [[delay:200]]" }] }),
+  });
+  expect(res.status).toBe(200);
+  const reading = readSse(res);
+  await waitFor(() => fake.requests.length > seen, 5_000, "the turn to reach the model");
+  const exitCode = server.stop("SIGTERM");
+  const { data } = await reading;
+  expect(data.at(-1)).toBe("[DONE]");
+  expect(data.slice(0, -1).map((c) => c.choices[0]?.delta?.content ?? "").join("")).toBe("one two three four");
+  expect(await exitCode).toBe(0);
   await waitFor(() => codexPids(home.path).length === 0, 5_000, "Codex workers to exit");
   expect(server.logs.some((l) => l.msg === "stopped")).toBe(true);
   // The usage log (in CODEX_HOME by default) holds the requests, owner-only.

@@ -42,15 +42,22 @@ const get = async (path: string, auth = true) => {
 const EXPECTED_TOTALS = { requests: 2, errors: 0, prompt_tokens: 320, completion_tokens: 115, total_tokens: 435, cached_tokens: 80, reasoning_tokens: 40 };
 
 describe("usage endpoints through the real Codex", () => {
-  test("chat answers carry the marker's counts (non-stream and stream)", async () => {
-    const plain = await proxy.post("/v1/chat/completions", chat("120,30,45,15", false));
+  // The traffic every test below reads back: one non-streamed and one streamed chat.
+  let plain: { status: number; body: any };
+  let streamed: { status: number; data: any[] };
+  beforeAll(async () => {
+    const res = await proxy.post("/v1/chat/completions", chat("120,30,45,15", false));
+    plain = { status: res.status, body: await res.json() };
+    const stream = await proxy.post("/v1/chat/completions", chat("200,50,70,25", true));
+    streamed = { status: stream.status, data: (await readSse(stream)).data };
+  });
+
+  test("chat answers carry the marker's counts (non-stream and stream)", () => {
     expect(plain.status).toBe(200);
-    expect((await plain.json()).usage).toMatchObject({ prompt_tokens: 120, completion_tokens: 45, prompt_tokens_details: { cached_tokens: 30 } });
-    const streamed = await proxy.post("/v1/chat/completions", chat("200,50,70,25", true));
+    expect(plain.body.usage).toMatchObject({ prompt_tokens: 120, completion_tokens: 45, prompt_tokens_details: { cached_tokens: 30 } });
     expect(streamed.status).toBe(200);
-    const { data } = await readSse(streamed);
-    expect(data.at(-1)).toBe("[DONE]");
-    expect(data.at(-2).usage).toMatchObject({ prompt_tokens: 200, completion_tokens: 70, completion_tokens_details: { reasoning_tokens: 25 } });
+    expect(streamed.data.at(-1)).toBe("[DONE]");
+    expect(streamed.data.at(-2).usage).toMatchObject({ prompt_tokens: 200, completion_tokens: 70, completion_tokens_details: { reasoning_tokens: 25 } });
   });
 
   test("GET /v1/usage totals are exactly the reported counts, per model and per hour", async () => {
