@@ -15,7 +15,7 @@ import { EnvSchema } from "../../src/config/env.ts";
 import { createCodexHome, type CodexHome } from "../support/codex-home.ts";
 import { copyParts, execForm, instructions, keyValues, parseDockerfile } from "../support/dockerfile.ts";
 import { startFakeModelServer, type FakeModelServer } from "../support/fake-model-server.ts";
-import { codexPids, waitFor } from "../support/processes.ts";
+import { codexPids, reapCodex, waitFor } from "../support/processes.ts";
 import { readSse, TEST_KEY, waitForReady } from "../support/proxy-harness.ts";
 import { runCommand, spawnServer, type ServerProcess } from "../support/server-process.ts";
 
@@ -96,6 +96,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop("SIGKILL");
+  if (home) await reapCodex(home.path);
   await fake?.close();
   home?.remove();
   if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { basename, join } from "node:path";
 import { JSON_HEADERS } from "../../src/http/shared-headers.ts";
 import { createCodexHome, type CodexHome } from "../support/codex-home.ts";
 import { startFakeModelServer, type FakeModelServer } from "../support/fake-model-server.ts";
-import { codexPids, waitFor } from "../support/processes.ts";
+import { codexPids, reapCodex, waitFor } from "../support/processes.ts";
 import { readSse, TEST_KEY, waitForReady } from "../support/proxy-harness.ts";
 import { spawnServer, type ServerProcess } from "../support/server-process.ts";
 
@@ -48,6 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop("SIGKILL");
+  if (home) await reapCodex(home.path);
   await fake?.close();
   home?.remove();
 });

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultCodexBin } from "../../src/codex/launch.ts";
-import { codexPids, waitFor } from "../support/processes.ts";
+import { codexPids, killIfCodexOf, waitFor } from "../support/processes.ts";
 import { startProxy, type ProxyUnderTest } from "../support/proxy-harness.ts";
 import { dataFrames, openStream } from "../support/sse-client.ts";
 import { makeUnwritable } from "../support/unwritable.ts";
@@ -186,8 +186,10 @@ describe("worker faults (two workers)", () => {
   }
 
   async function expectHealed(victimPid: number, faultAt: number) {
-    await waitFor(async () => (await readyWorkers(proxy)) === 2, 5_000, "the pool back to two ready workers");
-    expect(Date.now() - faultAt).toBeLessThan(8_000);
+    // "Within seconds" (README): the restart backoff is at most WORKER_BACKOFF_MAX_MS; the rest
+    // of the budget is Codex's own start on a busy machine.
+    const budget = Math.max(0, faultAt + 12_000 - Date.now());
+    await waitFor(async () => (await readyWorkers(proxy)) === 2, budget, "the pool back to two ready workers, 12 s after the fault");
     expect(codexPids(proxy.home.path)).not.toContain(victimPid);
     expect(codexPids(proxy.home.path)).toHaveLength(2);
     expect((await proxy.post(CHAT, ask("after the fault"))).status).toBe(200);
@@ -211,11 +213,7 @@ describe("worker faults (two workers)", () => {
       await expectHealthyFinished(healthy);
       await expectHealed(victimPid, faultAt);
     } finally {
-      try {
-        process.kill(victimPid, "SIGKILL");
-      } catch {
-        // Already reaped by the pool, as it should be.
-      }
+      killIfCodexOf(proxy.home.path, victimPid);
     }
   }, SLOW_TEST_MS);
 });
@@ -240,7 +238,7 @@ describe("a hung worker with the liveness probe off", () => {
       // (2 s), with room for a loaded machine.
       expect(Date.now() - stoppedAt).toBeLessThan(6_000);
     } finally {
-      process.kill(worker.pid!, "SIGKILL");
+      killIfCodexOf(proxy.home.path, worker.pid!);
     }
   }, SLOW_TEST_MS);
 });
@@ -275,9 +273,7 @@ describe("Codex cannot start", () => {
       const error = await expectEnvelope(await proxy.post(CHAT, ask("hi")), 503, "service_unavailable_error", "codex_unavailable");
       expect(error.message).toContain("not executable");
       chmodSync(bin, 0o755);
-      const fixedAt = Date.now();
-      await waitFor(async () => (await fetch(`${proxy.url}/readyz`)).status === 200, 5_000, "readiness after the fix");
-      expect(Date.now() - fixedAt).toBeLessThan(5_000);
+      await waitFor(async () => (await fetch(`${proxy.url}/readyz`)).status === 200, 5_000, "readiness within 5 s of the fix");
       expect((await proxy.post(CHAT, ask("hi"))).status).toBe(200);
     } finally {
       await stopAndReap(proxy);

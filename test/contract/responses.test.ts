@@ -315,7 +315,11 @@ describe("streamed responses", () => {
     });
     const reader = res.body!.getReader();
     let seen = "";
-    while (!seen.includes("response.output_text.delta")) seen += new TextDecoder().decode((await reader.read()).value);
+    while (!seen.includes("response.output_text.delta")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended before its first delta: ${seen}`);
+      seen += new TextDecoder().decode(value);
+    }
     const upstream = live.proxy.fake.requests.at(-1)!;
     controller.abort();
     await reader.cancel().catch(() => {});

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createCodexHome, type CodexHome } from "../support/codex-home.ts";
 import { DEFAULT_REPLY, startFakeModelServer, type FakeModelServer } from "../support/fake-model-server.ts";
-import { codexPids, waitFor } from "../support/processes.ts";
+import { codexPids, reapCodex, waitFor } from "../support/processes.ts";
 import { readSse, TEST_KEY, waitForReady } from "../support/proxy-harness.ts";
 import { spawnServer, type ServerProcess } from "../support/server-process.ts";
 
@@ -18,6 +18,7 @@ const started: Array<{ server: ServerProcess; fake: FakeModelServer; home: Codex
 afterEach(async () => {
   for (const { server, fake, home } of started.splice(0)) {
     await server.stop("SIGKILL", 1_000);
+    await reapCodex(home.path);
     await fake.close();
     home.remove();
   }

@@ -18,6 +18,25 @@ export function codexPids(codexHome: string): number[] {
   return pids;
 }
 
+/**
+ * Kills whatever Codex still runs for `codexHome` (after its server was killed outright) and
+ * waits until it is gone, so no test leaves a Codex behind whatever failed before.
+ */
+export async function reapCodex(codexHome: string, timeoutMs = 5_000): Promise<void> {
+  for (const pid of codexPids(codexHome)) killIfCodexOf(codexHome, pid);
+  await waitFor(() => codexPids(codexHome).length === 0, timeoutMs, `the Codex processes of ${codexHome} to exit`);
+}
+
+/** SIGKILL to `pid` only while it is still a Codex of `codexHome`: a reaped pid may be reused. */
+export function killIfCodexOf(codexHome: string, pid: number): void {
+  if (!codexPids(codexHome).includes(pid)) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // It ended in between.
+  }
+}
+
 export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect } from "bun:test";
 import OpenAI from "openai";
+import { EnvSchema } from "../../src/config/env.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { createCodexHome, type CodexHome } from "./codex-home.ts";
 import { startFakeModelServer, type FakeModelServer } from "./fake-model-server.ts";
@@ -28,37 +29,51 @@ export interface StartOptions {
   beforeStart?(home: CodexHome, fake: FakeModelServer): void;
 }
 
+/**
+ * The host's environment minus this server's own settings (PROXY_*, CODEX_*, LOG_LEVEL…), so
+ * a variable exported on a developer's machine cannot change what a test checks.
+ */
+function hostEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in EnvSchema.properties))) as Record<string, string>;
+}
+
 export async function startProxy(env: Record<string, string> = {}, options: StartOptions = {}): Promise<ProxyUnderTest> {
   const fake = startFakeModelServer();
   const home = createCodexHome(fake.url);
-  options.beforeStart?.(home, fake);
-  const server = await startServer({
-    ...(process.env as Record<string, string>),
-    PORT: "0",
-    PROXY_HOST: "127.0.0.1",
-    PROXY_API_KEY: TEST_KEY,
-    CODEX_HOME: home.path,
-    FAKE_API_KEY: "fake-upstream-key",
-    CODEX_WORKERS: "1",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    // Each proxy gets its own usage log, not the shared default in the temp dir.
-    TOKEN_LOG_PATH: `${home.path}/usage.ndjson`,
-    ...env,
-  });
-  const url = `http://127.0.0.1:${server.port}`;
-  const headers = (extra: Record<string, string> = {}) => ({
-    authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json", ...extra,
-  });
-  if (options.waitReady !== false) await waitForReady(url);
-  return {
-    url, server, fake, home, headers,
-    post: (path, body, extra) => fetch(url + path, { method: "POST", headers: headers(extra), body: JSON.stringify(body) }),
-    async stop() {
-      await server.shutdown();
-      await fake.close();
-      home.remove();
-    },
+  let server: RunningServer | undefined;
+  // A start that fails half-way leaves nothing behind: no server, no Codex, no CODEX_HOME.
+  const release = async () => {
+    await server?.shutdown();
+    await fake.close();
+    home.remove();
   };
+  try {
+    options.beforeStart?.(home, fake);
+    server = await startServer({
+      ...hostEnv(),
+      PORT: "0",
+      PROXY_HOST: "127.0.0.1",
+      PROXY_API_KEY: TEST_KEY,
+      CODEX_HOME: home.path,
+      FAKE_API_KEY: "fake-upstream-key",
+      CODEX_WORKERS: "1",
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+      ...env,
+    });
+    const url = `http://127.0.0.1:${server.port}`;
+    if (options.waitReady !== false) await waitForReady(url);
+    const headers = (extra: Record<string, string> = {}) => ({
+      authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json", ...extra,
+    });
+    return {
+      url, server, fake, home, headers,
+      post: (path, body, extra) => fetch(url + path, { method: "POST", headers: headers(extra), body: JSON.stringify(body) }),
+      stop: release,
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
 }
 
 export interface ProxyForFile {

@@ -73,9 +73,17 @@ export function spawnServer(cmd: string[], options: { env: Record<string, string
   };
 }
 
-/** Runs a command to completion: exit code and output. */
-export async function runCommand(cmd: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+/**
+ * Runs a command to completion: exit code and output. One still running after `timeoutMs`
+ * (default 120 s) is killed, so a command that regressed into a long run cannot outlive its test.
+ */
+export async function runCommand(cmd: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}) {
   const proc = Bun.spawn(cmd, { env: options.env, cwd: options.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
+  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+  try {
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -9,7 +9,7 @@ import { runCommand } from "../support/server-process.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const bun = process.execPath;
-const run = (script: string, args: string[]) => runCommand([bun, join(root, "scripts", script), ...args], { cwd: root, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+const run = (script: string, args: string[]) => runCommand([bun, join(root, "scripts", script), ...args], { cwd: root, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, timeoutMs: 15_000 });
 
 test("--help and -h print the usage and exit 0", async () => {
   for (const script of ["build.ts", "bench/run.ts", "bench/soak.ts"]) {

@@ -39,6 +39,10 @@ beforeEach(() => {
   mkdirSync(join(dir, "state/images"), { recursive: true });
   writeFileSync(join(dir, "bin/docker"), FAKE_DOCKER);
   chmodSync(join(dir, "bin/docker"), 0o755);
+  // The scripts run from a stack directory of their own: they read the .env beside compose.yaml,
+  // one level above them, and a real one in this checkout must not change what is checked.
+  mkdirSync(join(dir, "stack/scripts"), { recursive: true });
+  for (const name of ["stack-snapshot.sh", "stack-rollback.sh"]) writeFileSync(join(dir, "stack/scripts", name), readFileSync(join(root, "scripts", name)));
   env = {
     PATH: `${join(dir, "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     HOME: dir,
@@ -52,7 +56,7 @@ const setImage = (name: string, id: string) => writeFileSync(join(dir, "state/im
 const imageId = (name: string) => readFileSync(join(dir, "state/images", name.replace(/[/:]/g, "_")), "utf8").trim();
 const calls = () => readFileSync(join(dir, "state/calls"), "utf8").trim().split("\n");
 const script = (name: string, args: string[] = [], extra: Record<string, string> = {}) =>
-  runCommand(["bash", join(root, "scripts", name), ...args], { env: { ...env, ...extra }, cwd: dir });
+  runCommand(["bash", join(dir, "stack/scripts", name), ...args], { env: { ...env, ...extra }, cwd: dir });
 
 test("snapshot tags the running image's id and records it", async () => {
   setImage(IMAGE, "sha256:aaa");
@@ -78,19 +82,14 @@ test("rollback picks the newest snapshot that differs from the running image and
 });
 
 test("the image Compose runs is read from its .env when the environment does not name one", async () => {
-  // A stack directory of its own: the scripts look for .env beside compose.yaml, one level above them.
-  const stack = join(dir, "stack");
-  mkdirSync(join(stack, "scripts"), { recursive: true });
-  for (const name of ["stack-snapshot.sh", "stack-rollback.sh"]) writeFileSync(join(stack, "scripts", name), readFileSync(join(root, "scripts", name)));
-  writeFileSync(join(stack, ".env"), "PROXY_API_KEY=k\nCODEX_API_IMAGE='myreg/cca:prod'\n");
+  writeFileSync(join(dir, "stack/.env"), "PROXY_API_KEY=k\nCODEX_API_IMAGE='myreg/cca:prod'\n");
   setImage(IMAGE, "sha256:stale");
   setImage("myreg/cca:prod", "sha256:aaa");
-  const run = (name: string) => runCommand(["bash", join(stack, "scripts", name)], { env, cwd: dir });
-  const snapshot = await run("stack-snapshot.sh");
+  const snapshot = await script("stack-snapshot.sh");
   expect(snapshot.code).toBe(0);
   expect(snapshot.stdout.trim()).toStartWith("myreg/cca:snap-");
   setImage("myreg/cca:prod", "sha256:bbb");
-  expect((await run("stack-rollback.sh")).code).toBe(0);
+  expect((await script("stack-rollback.sh")).code).toBe(0);
   expect(imageId("myreg/cca:prod")).toBe("sha256:aaa");
   expect(imageId(IMAGE)).toBe("sha256:stale");
 });
