@@ -27,7 +27,7 @@ export async function createCodexBackend(config: Config, logger: Logger, options
     maxTurnsPerWorker: codex.maxTurnsPerWorker,
     backoffInitialMs: codex.backoffInitialMs,
     backoffMaxMs: codex.backoffMaxMs,
-    queueTimeoutMs: 10_000,
+    queueTimeoutMs: codex.queueTimeoutMs,
     models: catalog?.models ?? [],
     logger,
     prepare: () => prepareWorkspace(codex.home),

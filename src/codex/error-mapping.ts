@@ -4,7 +4,7 @@
  * text), and keep upstream bodies out of our messages except for an upstream 400's own
  * `error.message`, which is what the client needs to fix its request.
  */
-import { ApiError } from "../openai/errors.ts";
+import { ApiError, serviceUnavailable } from "../openai/errors.ts";
 
 export interface CodexTurnError {
   message?: string;
@@ -34,7 +34,7 @@ function upstreamMessage(message: string): string | null {
 }
 
 /** Client-facing text must not reveal where things live on this host (CODEX_HOME, binaries). */
-export function withoutPaths(text: string): string {
+function withoutPaths(text: string): string {
   return text.replace(/(?<![\w:/\\])(?:[A-Za-z]:)?(?:[\\/][^\s\\/:'"`]+){2,}[\\/]?/g, "<path>");
 }
 
@@ -43,6 +43,15 @@ export function withoutPaths(text: string): string {
  * returned, reason: max_output_tokens"), though the answer so far is fine. (A content-filter
  * stop is retried by Codex and reaches us as a dropped stream: a real failure.)
  */
+/**
+ * Codex answered one of our JSON-RPC requests with an error: -32001 is its "overloaded,
+ * retry later"; anything else is a 502 that names Codex's message (without local paths).
+ */
+export function mapRpcError(rpc: { code: number; message: string }): ApiError {
+  if (rpc.code === -32001) return serviceUnavailable("Codex is overloaded; retry later.", "server_is_overloaded");
+  return new ApiError({ status: 502, type: "server_error", code: "codex_rpc_error", message: `Codex rejected the request: ${withoutPaths(rpc.message)}` });
+}
+
 export function cutByOutputLimit(error: CodexTurnError | null | undefined): boolean {
   return (error?.message ?? "").startsWith("Incomplete response returned, reason: max_output_tokens");
 }

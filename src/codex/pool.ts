@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { CodexModelInfo } from "../config/models.ts";
-import { ApiError } from "../openai/errors.ts";
+import { ApiError, serviceUnavailable } from "../openai/errors.ts";
 import { codexUnavailable, type LaunchStage } from "./start-failure.ts";
 import { WaitLine } from "./wait-line.ts";
 import { CodexWorker, type WorkerOptions } from "./worker.ts";
@@ -29,17 +29,8 @@ export interface PoolOptions {
   prepare(): string;
 }
 
-const notReady = () =>
-  new ApiError({
-    status: 503, type: "service_unavailable_error", code: "worker_not_ready",
-    message: "No Codex worker is ready yet; retry shortly.", headers: { "retry-after": "1" },
-  });
-
-const overloaded = () =>
-  new ApiError({
-    status: 503, type: "service_unavailable_error", code: "server_is_overloaded",
-    message: "All Codex workers are busy; retry shortly.", headers: { "retry-after": "1" },
-  });
+const notReady = () => serviceUnavailable("No Codex worker is ready yet; retry shortly.", "worker_not_ready");
+const overloaded = () => serviceUnavailable("All Codex workers are busy; retry shortly.", "server_is_overloaded");
 
 export class CodexWorkerPool implements CodexBackend {
   #workers: (CodexWorker | null)[];

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
 import { INTERRUPT_WAIT_MS, unlessAborted } from "./abortable-wait.ts";
-import { cutByOutputLimit, mapCodexError, withoutPaths } from "./error-mapping.ts";
+import { cutByOutputLimit, mapCodexError, mapRpcError } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
 import type { CodexModelInfo } from "../config/models.ts";
@@ -266,11 +266,8 @@ export class CodexWorker {
     if (error instanceof ApiError) return error;
     if (error instanceof ConnectionClosedError) return this.#exitReason();
     if (error instanceof RpcRequestError) {
-      if (error.rpc.code === -32001) {
-        return new ApiError({ status: 503, type: "service_unavailable_error", code: "server_is_overloaded", message: "Codex is overloaded; retry later.", headers: { "retry-after": "1" } });
-      }
-      this.options.logger.warn({ worker: this.id, method: error.method, rpc: error.rpc }, "codex rejected a request");
-      return new ApiError({ status: 502, type: "server_error", code: "codex_rpc_error", message: `Codex rejected the request: ${withoutPaths(error.rpc.message)}` });
+      if (error.rpc.code !== -32001) this.options.logger.warn({ worker: this.id, method: error.method, rpc: error.rpc }, "codex rejected a request");
+      return mapRpcError(error.rpc);
     }
     return error;
   }

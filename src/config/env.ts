@@ -42,6 +42,8 @@ export const EnvSchema = Type.Object({
   CODEX_FORCE_PROVIDER: Str(""),
   CODEX_WORKERS: Int(2, 1, 64),
   WORKER_MAX_CONCURRENCY: Int(16, 1, 1024),
+  /** How long a turn waits for a free worker slot before its 503 (0: no waiting). */
+  WORKER_QUEUE_TIMEOUT_MS: Int(10_000, 0, 600_000),
   WORKER_STARTUP_TIMEOUT_MS: Int(30_000, 1_000),
   WORKER_BACKOFF_INITIAL_MS: Int(500, 10),
   WORKER_BACKOFF_MAX_MS: Int(2_000, 10),
@@ -116,6 +118,7 @@ export interface Config {
     readonly sandboxMode: RawEnv["PROXY_SANDBOX_MODE"];
     readonly workers: number;
     readonly maxTurnsPerWorker: number;
+    readonly queueTimeoutMs: number;
     readonly startupTimeoutMs: number;
     readonly backoffInitialMs: number;
     readonly backoffMaxMs: number;
@@ -206,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
       sandboxMode: raw.PROXY_SANDBOX_MODE,
       workers: raw.CODEX_WORKERS,
       maxTurnsPerWorker: raw.WORKER_MAX_CONCURRENCY,
+      queueTimeoutMs: raw.WORKER_QUEUE_TIMEOUT_MS,
       startupTimeoutMs: raw.WORKER_STARTUP_TIMEOUT_MS,
       backoffInitialMs: raw.WORKER_BACKOFF_INITIAL_MS,
       backoffMaxMs: Math.max(raw.WORKER_BACKOFF_MAX_MS, raw.WORKER_BACKOFF_INITIAL_MS),

@@ -1,7 +1,8 @@
 /**
  * Every error that can reach a client is an ApiError: an HTTP status plus the OpenAI
- * envelope fields. It is rendered in one place (`renderError`), as JSON before the first
- * byte of a response and as one SSE `data:` frame after it.
+ * envelope fields. Its envelope comes from one method (`toJSON`), sent as the JSON body
+ * before the first byte of a response and as one SSE `data:` frame after it; the Responses
+ * API puts the same fields into its own shapes (a response's `error`, the `error` event).
  */
 export type ErrorType =
   | "invalid_request_error"

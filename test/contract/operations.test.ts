@@ -1,6 +1,6 @@
 /**
  * Operations through the real path (our server → real `codex app-server` → fake model
- * server): the rate limiter, the SSE concurrency guard, the idle timeout and the truncate
+ * server): the rate limiter, the SSE concurrency guard, the idle and overall timeouts and the truncate
  * guard interrupting Codex, and /metrics as Prometheus text.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -28,7 +28,7 @@ beforeAll(async () => {
       PROXY_TEST_ENDPOINTS: "true",
       PROXY_ENABLE_METRICS: "true",
     }),
-    startProxy({ PROXY_IDLE_TIMEOUT_MS: "2000", PROXY_DEV_TRUNCATE_AFTER_MS: "1000", PROXY_NONSTREAM_TRUNCATE_AFTER_MS: "0" }),
+    startProxy({ PROXY_IDLE_TIMEOUT_MS: "2000", PROXY_TIMEOUT_MS: "3000", PROXY_DEV_TRUNCATE_AFTER_MS: "1000", PROXY_NONSTREAM_TRUNCATE_AFTER_MS: "0" }),
   ]);
 });
 
@@ -150,6 +150,15 @@ describe("timeouts", () => {
     expect(await upstreamFinished(timeouts, timeouts.fake.requests.length - 1)).toEqual({ aborted: true });
   });
 
+  test("overall timeout: a turn that keeps talking past PROXY_TIMEOUT_MS gets 504 request_timeout, not retryable; Codex is interrupted", async () => {
+    // A delta every 400 ms for 4.8 s: never idle for 2 s, but longer than 3 s in all.
+    const res = await timeouts.post("/v1/chat/completions", chat("[[chunks:12]] [[delay:400]] chatty"));
+    expect(res.status).toBe(504);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    expect((await res.json()).error).toMatchObject({ type: "timeout_error", code: "request_timeout" });
+    expect(await upstreamFinished(timeouts, timeouts.fake.requests.length - 1)).toEqual({ aborted: true });
+  });
+
   test("dev truncate guard: the stream ends with finish_reason length and [DONE]; Codex is interrupted", async () => {
     const res = await timeouts.post("/v1/chat/completions", chat("[[scenario:stall]]", { stream: true }));
     expect(res.status).toBe(200);
@@ -162,7 +171,7 @@ describe("timeouts", () => {
     expect(await upstreamFinished(timeouts, timeouts.fake.requests.length - 1)).toEqual({ aborted: true });
   });
 
-  test("after both, the worker serves the next request normally", async () => {
+  test("after all of them, the worker serves the next request normally", async () => {
     const res = await timeouts.post("/v1/chat/completions", chat("hi"));
     expect(res.status).toBe(200);
     expect((await res.json()).choices[0]).toMatchObject({ finish_reason: "stop", message: { content: DEFAULT_REPLY } });

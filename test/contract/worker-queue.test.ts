@@ -2,7 +2,7 @@
  * The pool's queue through the real path: with every worker slot taken, requests wait for a
  * slot and get one strictly in the order they arrived, however long they waited, never more
  * turns at once than the slots, and a request that gives up while queued leaves its place to
- * the next one.
+ * the next one. A request still queued after WORKER_QUEUE_TIMEOUT_MS gets its 503.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { codexPids, waitFor } from "../support/processes.ts";
@@ -78,5 +78,48 @@ describe("worker slot queue", () => {
     const responses = await Promise.all([held, before, after]);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(modelSawInOrder(seen).map((text) => text.split(" ")[0])).toEqual(["hold", "before", "after"]);
+  });
+});
+
+describe("the queue's limit (WORKER_QUEUE_TIMEOUT_MS)", () => {
+  let short: ProxyUnderTest;
+  beforeAll(async () => {
+    short = await startProxy({
+      CODEX_WORKERS: "1", WORKER_MAX_CONCURRENCY: "1", WORKER_QUEUE_TIMEOUT_MS: "300",
+      // A killed worker stays down long enough for a request to find no worker at all.
+      WORKER_BACKOFF_INITIAL_MS: "3000", WORKER_BACKOFF_MAX_MS: "3000",
+    });
+  });
+  afterAll(async () => {
+    const home = short.home.path;
+    await short.stop();
+    expect(codexPids(home)).toEqual([]);
+  });
+
+  const expect503 = async (res: Response, code: string) => {
+    expect([res.status, res.headers.get("retry-after")]).toEqual([503, "1"]);
+    expect((await res.json()).error).toMatchObject({ type: "service_unavailable_error", code });
+  };
+
+  test("every slot busy past the limit: 503 server_is_overloaded with Retry-After, streamed or not, before reaching Codex", async () => {
+    const seen = short.fake.requests.length;
+    const held = short.post("/v1/chat/completions", chat("hold [[chunks:6]] [[delay:250]]"));
+    await waitFor(() => short.fake.requests.length > seen, 10_000, "the model to receive the held request");
+    for (const stream of [false, true]) {
+      const startedAt = Date.now();
+      await expect503(await short.post("/v1/chat/completions", { ...chat("too many"), stream }), "server_is_overloaded");
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
+    }
+    expect((await held).status).toBe(200);
+    expect(short.fake.requests.length).toBe(seen + 1);
+  });
+
+  test("no worker up (waiting for its restart) past the limit: 503 worker_not_ready", async () => {
+    const [worker] = short.server.backend.workers();
+    process.kill(worker!.pid!, "SIGKILL");
+    await waitFor(() => short.server.backend.health().readyWorkers === 0, 5_000, "the worker to be gone");
+    await expect503(await short.post("/v1/chat/completions", chat("anyone there?")), "worker_not_ready");
+    await waitFor(() => short.server.backend.health().readyWorkers === 1, 10_000, "the restarted worker");
+    expect((await short.post("/v1/chat/completions", chat("back"))).status).toBe(200);
   });
 });

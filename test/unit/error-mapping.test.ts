@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cutByOutputLimit, mapCodexError } from "../../src/codex/error-mapping.ts";
+import { cutByOutputLimit, mapCodexError, mapRpcError } from "../../src/codex/error-mapping.ts";
 
 describe("codexErrorInfo → OpenAI error", () => {
   test("upstream 429 after retries → 429 rate_limit_error with retry-after", () => {
@@ -19,6 +19,15 @@ describe("codexErrorInfo → OpenAI error", () => {
     const e = mapCodexError({ message: body, codexErrorInfo: "other" });
     expect([e.status, e.type, e.message]).toEqual([400, "invalid_request_error", "fake bad request"]);
     expect(e.headers["x-should-retry"]).toBe("false");
+  });
+
+  test("a policy refusal (cyber, misalignment, an inference hook) → 400 content_policy with the upstream message, never retried", () => {
+    for (const info of ["cyberPolicy", "misalignmentPolicyViolation", "inferenceHookDenied"]) {
+      const body = JSON.stringify({ error: { message: "This request was refused.", type: "invalid_request_error" } });
+      const e = mapCodexError({ message: body, codexErrorInfo: info });
+      expect([info, e.status, e.type, e.code, e.message]).toEqual([info, 400, "invalid_request_error", "content_policy", "This request was refused."]);
+      expect(e.headers["x-should-retry"]).toBe("false");
+    }
   });
 
   test("context window → 400 context_length_exceeded on messages", () => {
@@ -51,5 +60,19 @@ describe("cutByOutputLimit", () => {
     expect(cutByOutputLimit({ message: "stream disconnected before completion: Incomplete response returned, reason: content_filter", codexErrorInfo: "other" })).toBe(false);
     expect(cutByOutputLimit({ message: "Codex turn failed.", codexErrorInfo: "other" })).toBe(false);
     expect(cutByOutputLimit(null)).toBe(false);
+  });
+});
+
+describe("a JSON-RPC error from Codex → OpenAI error", () => {
+  test("-32001 (overloaded) → 503 server_is_overloaded with Retry-After", () => {
+    const e = mapRpcError({ code: -32001, message: "Server overloaded; retry later." });
+    expect([e.status, e.type, e.code, e.headers["retry-after"]]).toEqual([503, "service_unavailable_error", "server_is_overloaded", "1"]);
+  });
+
+  test("any other → 502 codex_rpc_error naming Codex's message without local paths", () => {
+    const e = mapRpcError({ code: -32600, message: "Invalid request: cannot read /root/.codex-api/config.toml" });
+    expect([e.status, e.type, e.code]).toEqual([502, "server_error", "codex_rpc_error"]);
+    expect(e.message).toStartWith("Codex rejected the request: Invalid request");
+    expect(e.message).not.toContain("/root/");
   });
 });
