@@ -18,7 +18,7 @@ export interface BackendOptions {
 export async function createCodexBackend(config: Config, logger: Logger, options: BackendOptions): Promise<CodexWorkerPool> {
   const { codex } = config;
   const env = workerEnv(options.env, codex.home);
-  const catalog = await writeModelCatalog(codex.bin, codex.home, env).catch((error) => {
+  const catalog = await writeModelCatalog(codex.bin, codex.home, env, codex.startupTimeoutMs).catch((error) => {
     logger.warn({ bin: codex.bin, home: codex.home, err: String(error) }, "could not build the static model catalogue; using Codex's bundled one");
     return null;
   });

@@ -244,7 +244,7 @@ async function startDirect(bench: Bench): Promise<DirectClient> {
   const config = loadConfig({ CODEX_HOME: home.path }, process.cwd(), bench.codexBin);
   const env = workerEnv(process.env as Record<string, string>, home.path);
   env.FAKE_API_KEY = "fake-upstream-key";
-  const catalog = await writeModelCatalog(bench.codexBin, home.path, env);
+  const catalog = await writeModelCatalog(bench.codexBin, home.path, env, 30_000);
   return DirectClient.start({
     command: workerCommand({ bin: bench.codexBin, home: home.path, sandboxMode: config.codex.sandboxMode, forceProvider: null, catalogPath: catalog?.path ?? null }),
     env, cwd: prepareWorkspace(home.path), processes: WORKERS, sandbox: config.codex.sandboxMode, model: MODEL,

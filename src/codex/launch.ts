@@ -111,12 +111,20 @@ export function defaultCodexBin(executable: string, searchFrom: string[]): strin
  * Codex's own words when the catalogue cannot be had.
  */
 export async function writeModelCatalog(
-  bin: string, home: string, env: Record<string, string>,
+  bin: string, home: string, env: Record<string, string>, timeoutMs: number,
 ): Promise<{ path: string; models: CodexModelInfo[] }> {
   prepareWorkspace(home);
   const child = runtime.spawn([bin, "debug", "models", "--bundled"], { env: workerEnv(env, home), cwd: home });
   child.closeStdin();
-  const [text, errors, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  // A hung binary must not hold up the server's start: it is killed, and the server starts without the catalogue.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
+  const [text, errors, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+    .finally(() => clearTimeout(timer));
+  if (timedOut) throw new Error(`codex debug models did not finish within ${timeoutMs} ms (WORKER_STARTUP_TIMEOUT_MS)`);
   if (code !== 0) throw new Error(`codex debug models exited with ${code}: ${errors.trim().slice(-500)}`);
   const catalog = JSON.parse(text) as { models: Record<string, unknown>[] };
   for (const model of catalog.models) {

@@ -18,7 +18,7 @@ function reason(stage: LaunchStage, error: unknown): string {
   if (error instanceof ConnectionClosedError) {
     return "the Codex app-server exited during startup (check that CODEX_HOME is writable and its config.toml is valid)";
   }
-  if (error instanceof Error && /timed out/.test(error.message)) return "the Codex app-server did not finish its handshake in time";
+  if (error instanceof Error && /timed out/.test(error.message)) return "the Codex app-server did not finish its handshake in time (WORKER_STARTUP_TIMEOUT_MS)";
   return "the Codex app-server could not be started";
 }
 

@@ -281,6 +281,25 @@ describe("Codex cannot start", () => {
     }
   }, SLOW_TEST_MS);
 
+  test("a binary that never finishes its handshake: WORKER_STARTUP_TIMEOUT_MS ends the wait with 503 codex_unavailable; the hung process is killed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cca-bin-"));
+    const bin = join(dir, "codex");
+    // Named like Codex, so the leak check below can find it; it never answers `initialize`.
+    writeFileSync(bin, "#!/bin/bash\nexec -a codex-hung sleep 60\n");
+    chmodSync(bin, 0o755);
+    const proxy = await startProxy({ CODEX_BIN: bin, WORKER_STARTUP_TIMEOUT_MS: "1000", ...SUPERVISION }, { waitReady: false });
+    try {
+      await waitFor(async () => (await proxy.post(CHAT, ask("hi"))).status === 503, 5_000, "the failed handshake");
+      const error = await expectEnvelope(await proxy.post(CHAT, ask("hi")), 503, "service_unavailable_error", "codex_unavailable");
+      expect(error.message).toContain("WORKER_STARTUP_TIMEOUT_MS");
+      // Each attempt's process is killed when its handshake times out: at most the current one lives.
+      expect(codexPids(proxy.home.path).length).toBeLessThanOrEqual(1);
+    } finally {
+      await stopAndReap(proxy);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, SLOW_TEST_MS);
+
   test("CODEX_HOME not writable: Codex exits at startup → 503 codex_unavailable naming CODEX_HOME; heals once writable", async () => {
     let restore = () => {};
     // The usage log's default home is CODEX_HOME, which this test makes unwritable.

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultCodexBin, writeModelCatalog } from "../../src/codex/launch.ts";
+import { codexPids } from "../support/processes.ts";
 
 const root = mkdtempSync(join(tmpdir(), "cca-catalog-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,7 +17,7 @@ const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
 
 test("a CODEX_HOME that does not exist yet is created and gets the catalogue", async () => {
   const home = join(root, "first-start", ".codex");
-  const catalog = await writeModelCatalog(bin, home, env);
+  const catalog = await writeModelCatalog(bin, home, env, 30_000);
   expect(catalog.path).toBe(join(home, "proxy-model-catalog.json"));
   expect(existsSync(join(home, "workspace"))).toBe(true);
   const written = JSON.parse(readFileSync(catalog.path, "utf8")) as { models: Record<string, unknown>[] };
@@ -31,5 +32,15 @@ test("a CODEX_HOME that does not exist yet is created and gets the catalogue", a
 test("a Codex that cannot list its models is an error naming what it said", async () => {
   const fake = join(root, "broken-codex");
   writeFileSync(fake, "#!/bin/sh\necho 'no catalogue here' >&2\nexit 3\n", { mode: 0o755 });
-  await expect(writeModelCatalog(fake, join(root, "broken-home"), env)).rejects.toThrow(/exited with 3: no catalogue here/);
+  await expect(writeModelCatalog(fake, join(root, "broken-home"), env, 30_000)).rejects.toThrow(/exited with 3: no catalogue here/);
+});
+
+test("a Codex that never answers is killed after the time limit, an error naming the setting", async () => {
+  const hung = join(root, "hung-codex");
+  writeFileSync(hung, "#!/bin/bash\nexec -a codex-hung-catalog sleep 60\n", { mode: 0o755 });
+  const home = join(root, "hung-home");
+  const startedAt = Date.now();
+  await expect(writeModelCatalog(hung, home, env, 300)).rejects.toThrow(/within 300 ms \(WORKER_STARTUP_TIMEOUT_MS\)/);
+  expect(Date.now() - startedAt).toBeLessThan(5_000);
+  expect(codexPids(home)).toEqual([]);
 });
