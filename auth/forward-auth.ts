@@ -29,7 +29,7 @@ export interface ForwardAuthOptions {
  * echoed with credentials; with "*" any origin gets the literal "*" and no credentials;
  * an origin that is not listed is never echoed.
  */
-export function corsHeaders(origin: string | null, allowed: readonly string[]): Record<string, string> {
+function corsHeaders(origin: string | null, allowed: readonly string[]): Record<string, string> {
   if (allowed.length === 0) return {};
   if (origin && allowed.includes(origin)) {
     return { "access-control-allow-origin": origin, "access-control-allow-credentials": "true", vary: "Origin" };
@@ -41,7 +41,7 @@ export function corsHeaders(origin: string | null, allowed: readonly string[]): 
  * The client's method: Traefik calls with GET and reports the real one in
  * X-Forwarded-Method, unless `preserveRequestMethod` makes the call itself mirror it.
  */
-export function originalMethod(request: Request): string {
+function originalMethod(request: Request): string {
   if (request.method !== "GET" && request.method !== "HEAD") return request.method;
   return (request.headers.get("x-forwarded-method") ?? request.method).toUpperCase();
 }

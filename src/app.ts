@@ -85,7 +85,6 @@ export interface ProxyApp {
   fetch(request: Request): Promise<Response>;
   /** Stop taking new work (503) while open streams drain. */
   startDraining(): void;
-  isDraining(): boolean;
   /** Requests begun and not yet finished (a stream finishes with its last frame). */
   inFlight(): number;
   /**
@@ -221,7 +220,6 @@ export function buildApp(deps: AppDeps): ProxyApp {
     startDraining() {
       draining = true;
     },
-    isDraining: () => draining,
     inFlight: () => inFlight,
     endTurns(reason) {
       const waiting = [...openTurns];

@@ -9,7 +9,7 @@ import type { CodexModelInfo } from "../config/models.ts";
 import { runtime } from "../runtime/index.ts";
 
 /** Settings that keep Codex from touching anything but the model provider (see SECURITY.md). */
-export const ISOLATION_SETTINGS: readonly string[] = [
+const ISOLATION_SETTINGS: readonly string[] = [
   "analytics.enabled=false",
   "features.plugins=false",
   "features.shell_tool=false",

@@ -9,7 +9,6 @@ import { INTERRUPT_WAIT_MS, unlessAborted } from "./abortable-wait.ts";
 import { cutByOutputLimit, mapCodexError, mapRpcError } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
-import type { CodexModelInfo } from "../config/models.ts";
 import { ClientToolCalls, NOT_RUN_HERE } from "./client-tool-calls.ts";
 import { LivenessProbe, loginMissing, type LivenessOptions } from "./liveness.ts";
 import type { TurnEvent, TurnRequest } from "./types.ts";
@@ -27,10 +26,10 @@ export interface WorkerOptions {
   liveness?: LivenessOptions;
 }
 
-export const workerExited = () =>
+const workerExited = () =>
   new ApiError({ status: 502, type: "server_error", code: "worker_exited", message: "The Codex worker exited during the request." });
 
-export const workerUnresponsive = () =>
+const workerUnresponsive = () =>
   new ApiError({
     status: 502, type: "server_error", code: "worker_unresponsive",
     message: "The Codex worker stopped responding and was restarted; retry the request.",
@@ -158,11 +157,6 @@ export class CodexWorker {
       this.options.logger.error({ worker: this.id }, "Codex is not logged in (see README: CODEX_HOME); requests fail with 502 upstream_unauthorized");
     }
     this.#loginMissing = missing;
-  }
-
-  async listModels(): Promise<CodexModelInfo[]> {
-    const result = await this.#rpc!.request<{ data: Array<{ model: string; hidden?: boolean }> }>("model/list", {});
-    return result.data.filter((m) => !m.hidden).map((m) => ({ slug: m.model, contextWindow: null }));
   }
 
   /** Ask the app-server which threads it still holds in memory (leak checks). */
@@ -357,10 +351,5 @@ export class CodexWorker {
     const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
     await this.exited;
     clearTimeout(timer);
-  }
-
-  /** For fault tests and the supervisor: send a signal to the process. */
-  signal(signal: "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM"): void {
-    this.#child?.kill(signal);
   }
 }

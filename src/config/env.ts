@@ -5,6 +5,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { isAbsolute, join, resolve } from "node:path";
 import { ConfigError, parseEnv, splitList } from "./parse-env.ts";
+import { isLoopbackAddress } from "../http/loopback.ts";
 
 export { ConfigError };
 
@@ -166,8 +167,8 @@ export interface Config {
   };
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
-export const isLoopbackHost = (host: string) => LOOPBACK.test(host);
+/** A listen address on this machine only: a loopback address, or `localhost`. */
+const isLoopbackHost = (host: string) => host.toLowerCase() === "localhost" || isLoopbackAddress(host);
 
 export function loadConfig(env: Record<string, string | undefined>, cwd: string, defaultCodexBin: string): Config {
   const raw: RawEnv = parseEnv(EnvSchema, env);

@@ -3,7 +3,7 @@
  * Aliases (`codex-5`, `codev-5` and their effort suffixes) map to CODEX_MODEL; the Codex
  * catalogue's own slugs (`gpt-5.5`, …) pass through, also with an effort suffix.
  */
-export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"] as const;
+const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
 export const isReasoningEffort = (value: unknown): value is ReasoningEffort =>
@@ -42,7 +42,7 @@ export class ModelCatalog {
 
   constructor(private readonly env: "dev" | "prod", private readonly defaultCodexModel: string) {}
 
-  /** Called once a worker has reported the models its Codex build knows. */
+  /** The models this Codex build knows (`codex debug models --bundled`, read at boot). */
   setCodexModels(models: CodexModelInfo[]): void {
     this.#codexModels = new Map(models.map((m) => [m.slug, m]));
   }

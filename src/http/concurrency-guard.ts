@@ -20,7 +20,7 @@ export interface ConcurrencyGuardOptions {
   onReject?(): void;
 }
 
-/** What the guard needs from a request: a log id, and how to end its turn early. */
+/** What the guard needs from a request: its id, for the log (how to end its turn comes with `acquire`). */
 export interface StreamOwner {
   readonly id: string;
 }

@@ -51,7 +51,7 @@ export interface ChatPlanOptions {
   allowParallelToolCalls: boolean;
 }
 
-export const DEFAULT_PLAN_OPTIONS: ChatPlanOptions = { maxChoices: 5, exposeReasoning: false, allowParallelToolCalls: false };
+const DEFAULT_PLAN_OPTIONS: ChatPlanOptions = { maxChoices: 5, exposeReasoning: false, allowParallelToolCalls: false };
 
 const SUMMARIES: readonly ReasoningSummary[] = ["auto", "concise", "detailed", "none"];
 
@@ -104,7 +104,7 @@ const toHistoryUser = (parts: TurnInput[]): HistoryItem => ({
 });
 
 /** `reasoning.summary` (or `reasoning_summary`): which Codex reasoning summary to ask for. */
-export function resolveSummary(body: ChatRequestBody, exposeByDefault: boolean): ReasoningSummary {
+function resolveSummary(body: ChatRequestBody, exposeByDefault: boolean): ReasoningSummary {
   const param = body.reasoning_summary !== undefined && body.reasoning_summary !== null ? "reasoning_summary" : "reasoning.summary";
   const explicit = param === "reasoning_summary" ? body.reasoning_summary : body.reasoning?.summary;
   if (explicit === undefined || explicit === null) return exposeByDefault ? "auto" : "none";
@@ -114,7 +114,7 @@ export function resolveSummary(body: ChatRequestBody, exposeByDefault: boolean):
   return explicit as ReasoningSummary;
 }
 
-export function resolveChoiceCount(n: unknown, max: number): number {
+function resolveChoiceCount(n: unknown, max: number): number {
   if (n === undefined || n === null) return 1;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) {
     throw invalidRequest(`n must be an integer between 1 and ${max}; received ${JSON.stringify(n)}`, "n");

@@ -33,11 +33,11 @@ const SINGLE_STEER = "Call at most one function per response.";
 
 const absent = (v: unknown) => v === undefined || v === null;
 
-export function parseChatTools(tools: unknown): DynamicTool[] {
+function parseChatTools(tools: unknown): DynamicTool[] {
   return parseFunctionTools(tools, (tool, param, seen) => functionTool(tool.function, `${param}.function`, seen));
 }
 
-export function parseLegacyFunctions(functions: unknown): DynamicTool[] {
+function parseLegacyFunctions(functions: unknown): DynamicTool[] {
   if (absent(functions)) return [];
   if (!Array.isArray(functions)) throw invalidRequest("'functions' must be an array of function definitions.", "functions", "invalid_type");
   const seen = new Set<string>();

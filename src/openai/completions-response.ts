@@ -19,7 +19,7 @@ export interface TextCompletionMeta {
 }
 
 /** The same counters as Chat Completions (OpenAI's CompletionUsage type is shared). */
-export const toCompletionUsage = toChatUsage;
+const toCompletionUsage = toChatUsage;
 
 export function textCompletion(meta: TextCompletionMeta, choices: CompletionChoiceResult[], usage: TokenUsage) {
   return {

@@ -6,15 +6,16 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const pool = new Uint8Array(4096);
 let used = pool.length;
 
-export function randomId(prefix: string, length = 24): string {
-  if (length > pool.length) throw new RangeError(`id length ${length} exceeds ${pool.length}`);
-  if (used + length > pool.length) {
+const LENGTH = 24;
+
+export function randomId(prefix: string): string {
+  if (used + LENGTH > pool.length) {
     crypto.getRandomValues(pool);
     used = 0;
   }
   let out = prefix;
-  for (let i = used; i < used + length; i++) out += ALPHABET[pool[i]! % ALPHABET.length];
-  used += length;
+  for (let i = used; i < used + LENGTH; i++) out += ALPHABET[pool[i]! % ALPHABET.length];
+  used += LENGTH;
   return out;
 }
 

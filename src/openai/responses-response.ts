@@ -56,7 +56,7 @@ export interface ResponsesUsage {
 }
 
 /** Codex's output tokens already include its reasoning tokens, as OpenAI's output_tokens do. */
-export function toResponsesUsage(usage: TokenUsage): ResponsesUsage {
+function toResponsesUsage(usage: TokenUsage): ResponsesUsage {
   return {
     input_tokens: usage.inputTokens,
     input_tokens_details: { cached_tokens: usage.cachedInputTokens },
@@ -69,7 +69,7 @@ export function toResponsesUsage(usage: TokenUsage): ResponsesUsage {
 export const outputTextPart = (text: string): OutputTextPart => ({ type: "output_text", text, annotations: [], logprobs: [] });
 
 /** The SDKs' `output_text` convenience: every message's text, in order. */
-export function outputText(output: readonly OutputItem[]): string {
+function outputText(output: readonly OutputItem[]): string {
   return output.flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : [])).join("");
 }
 

@@ -9,18 +9,9 @@ const CLOSE = "</use_tool>";
 
 export interface ToolBlock {
   raw: string;
-  /** From an inner `<name>` element or a `name="…"` attribute. */
-  name: string | null;
 }
 
 export type Segment = { type: "text"; text: string } | { type: "block"; block: ToolBlock };
-
-export function blockName(raw: string): string | null {
-  const inner = /<name>\s*([^<]*?)\s*<\/name>/.exec(raw);
-  if (inner) return inner[1]!;
-  const attribute = /^<use_tool\b[^>]*?\bname\s*=\s*["']([^"']*)["']/.exec(raw);
-  return attribute ? attribute[1]! : null;
-}
 
 /** Length of the longest suffix of `text` that is a proper prefix of `OPEN`. */
 function pendingOpenLength(text: string): number {
@@ -71,7 +62,7 @@ export class ToolBlockScanner {
       }
       emitText(this.#buffer.slice(from, start));
       const raw = this.#buffer.slice(start, close + CLOSE.length);
-      out.push({ type: "block", block: { raw, name: blockName(raw) } });
+      out.push({ type: "block", block: { raw } });
       from = close + CLOSE.length;
     }
   }

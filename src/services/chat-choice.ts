@@ -38,7 +38,7 @@ class TurnCut extends Error {
   override name = "TurnCut";
 }
 
-export const invalidJsonOutput = () =>
+const invalidJsonOutput = () =>
   new ApiError({
     status: 502, type: "server_error", code: "invalid_json_output",
     message: "The model's answer was not the single JSON object response_format json_object asks for.",

@@ -39,7 +39,7 @@ function startChoices(
 
 const totalUsage = (results: Array<ChoiceResult | undefined>) => sumUsage(results.map((r) => r?.usage));
 
-export function toolCallReport(results: Array<ChoiceResult | undefined>): ToolCallReport {
+function toolCallReport(results: Array<ChoiceResult | undefined>): ToolCallReport {
   return {
     count: results.reduce((n, r) => n + (r ? r.toolCalls.length + r.toolBlocks : 0), 0),
     truncated: results.some((r) => r?.truncated),

@@ -160,7 +160,7 @@ export class Registry {
     return this.#add(new Histogram(spec));
   }
 
-  /** Runs before every render, to read values that live elsewhere (pool health, open streams). */
+  /** Runs before every render, to read values that live elsewhere (the pool's health). */
   onCollect(collect: () => void): void {
     this.#collectors.push(collect);
   }

@@ -16,7 +16,7 @@ const JWT = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
 const DATA_URL = /(data:[\w.+-]+\/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,)([A-Za-z0-9+/=]{64,})/g;
 const DATA_URL_KEEP = 24;
 
-export function isSecretName(name: string): boolean {
+function isSecretName(name: string): boolean {
   const normalised = name.toLowerCase().replace(/[^a-z0-9]/g, "");
   return SECRET_NAMES.has(normalised) || SECRET_SUFFIX.test(normalised);
 }

@@ -42,7 +42,7 @@ export interface UsageSummary {
 export const OTHER_MODELS = "(other)";
 const NO_MODEL = "";
 
-export const zeroCounts = (): UsageCounts => ({
+const zeroCounts = (): UsageCounts => ({
   requests: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cached_tokens: 0, reasoning_tokens: 0,
 });
 

@@ -7,7 +7,7 @@ import type { UsageGroup, UsageWindow } from "./usage-aggregates.ts";
 import { MAX_TIME_MS } from "./usage-event.ts";
 import { RAW_EVENTS_MAX } from "./usage-store.ts";
 
-export const RAW_DEFAULT_LIMIT = 200;
+const RAW_DEFAULT_LIMIT = 200;
 
 type Query = Record<string, unknown>;
 
@@ -28,7 +28,7 @@ function one(value: unknown): string | undefined {
 }
 
 /** Epoch milliseconds (digits) or anything Date.parse reads, such as an ISO 8601 date. */
-export function parseTime(value: string | undefined, fallback: number, param: string): number {
+function parseTime(value: string | undefined, fallback: number, param: string): number {
   if (value === undefined) return fallback;
   const ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms) || Math.abs(ms) > MAX_TIME_MS) {

@@ -26,6 +26,8 @@ describe("config", () => {
     expect(() => load({ PROXY_HOST: "0.0.0.0" })).toThrow(ConfigError);
     expect(() => load({ PROXY_HOST: "0.0.0.0" })).toThrow(/PROXY_API_KEY/);
     expect(load({ PROXY_HOST: "0.0.0.0", PROXY_API_KEY: "k" }).host).toBe("0.0.0.0");
+    for (const host of ["127.0.0.1", "127.0.0.5", "::1", "[::1]", "localhost", "LocalHost"]) expect(load({ PROXY_HOST: host }).host).toBe(host);
+    for (const host of ["::", "192.168.1.10", "example.com", "localhost.example.com"]) expect(() => load({ PROXY_HOST: host })).toThrow(/PROXY_API_KEY/);
   });
 
   test("a bad value names the variable", () => {

@@ -1,7 +1,7 @@
 /** `<use_tool>` blocks: the scanner never releases part of a block; the gate applies the seed's controls. */
 import { describe, expect, test } from "bun:test";
 import { ToolBlockGate, type ToolBlockPolicy } from "../../src/openai/tool-block-gate.ts";
-import { blockName, ToolBlockScanner, type Segment } from "../../src/openai/tool-blocks.ts";
+import { ToolBlockScanner, type Segment } from "../../src/openai/tool-blocks.ts";
 
 const BLOCK_A = "<use_tool>\n<name>search</name>\n<query>cats</query>\n</use_tool>";
 const BLOCK_B = '<use_tool name="read_file"><path>notes/a.md</path></use_tool>';
@@ -40,12 +40,6 @@ describe("ToolBlockScanner", () => {
     const segments = scan("Start <use_tool><name>x</name> and the model stopped", 5);
     expect(segments.every((s) => s.type === "text")).toBe(true);
     expect(textOf(segments)).toBe("Start <use_tool><name>x</name> and the model stopped");
-  });
-
-  test("names come from an inner <name> or a name attribute", () => {
-    expect(blockName(BLOCK_A)).toBe("search");
-    expect(blockName(BLOCK_B)).toBe("read_file");
-    expect(blockName("<use_tool><path>x</path></use_tool>")).toBeNull();
   });
 });
 
