@@ -1,6 +1,8 @@
 /**
  * The environment, parsed once at boot into a typed, frozen Config. A bad value stops the
- * process with a message naming the variable; nothing else in the code reads the env.
+ * process with a message naming the variable; nothing else reads the proxy's settings. The
+ * environment is otherwise only handed on to the Codex processes (without the proxy's
+ * secrets), and the login check looks there for Codex's own credential variables.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { isAbsolute, join, resolve } from "node:path";

@@ -1,7 +1,9 @@
 /**
- * The one seam between the proxy and its JavaScript runtime. Everything that spawns a
- * process, listens on a socket or touches the file system goes through here, so the same
- * source runs under Bun (the product) and Deno (checked by a smoke test).
+ * The one seam between the proxy and its JavaScript runtime: everything whose API differs
+ * between Bun (the product) and Deno (checked by a contract test) goes through here —
+ * spawning processes, serving HTTP, peer addresses, the environment, async file writes and
+ * file modes. What both runtimes implement alike is used directly: the synchronous `node:fs`
+ * calls made at startup, `node:path`, and the `process` global (`cwd()`, the exit hook).
  */
 import { bunRuntime } from "./bun.ts";
 import { denoRuntime } from "./deno.ts";

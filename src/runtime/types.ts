@@ -17,7 +17,11 @@ export interface ChildProcess {
 export interface ServeOptions {
   hostname: string;
   port: number;
-  /** Seconds a connection may sit idle before the runtime closes it (0 = never). */
+  /**
+   * Seconds a connection may sit idle before the runtime closes it (0 = never), and the
+   * largest body it accepts. Bun only: Deno.serve has neither setting and ignores both (the
+   * proxy's own body reader enforces PROXY_MAX_BODY_BYTES either way).
+   */
   idleTimeoutSeconds: number;
   maxRequestBodySize: number;
   fetch(request: Request): Response | Promise<Response>;
