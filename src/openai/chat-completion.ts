@@ -42,8 +42,24 @@ function callFields(c: ChoiceResult, legacy: boolean) {
   return legacy ? { function_call: c.toolCalls[0]!.function } : { tool_calls: c.toolCalls };
 }
 
-/** `legacy`: the request used `functions`, so a call comes back as `function_call`. */
-export function chatCompletion(meta: CompletionMeta, choices: ChoiceResult[], usage: TokenUsage, includeReasoning = false, legacy = false) {
+export interface FinishOptions {
+  /** The request used `functions`: a call comes back as `function_call`. */
+  legacy?: boolean;
+  /** The dev truncate guard cut the turn: it ended for "length", whatever the choice says. */
+  truncated?: boolean;
+}
+
+/** The finish reason a choice reports, streamed or not. */
+export function chatFinishReason(choice: Pick<ChoiceResult, "finishReason" | "toolCalls">, options: FinishOptions): FinishReason {
+  if (options.truncated) return "length";
+  if (options.legacy && choice.finishReason === "tool_calls" && choice.toolCalls.length) return "function_call";
+  return choice.finishReason;
+}
+
+export function chatCompletion(
+  meta: CompletionMeta, choices: ChoiceResult[], usage: TokenUsage, options: FinishOptions & { includeReasoning?: boolean } = {},
+) {
+  const { includeReasoning = false, legacy = false } = options;
   return {
     id: meta.id,
     object: "chat.completion",
@@ -59,7 +75,7 @@ export function chatCompletion(meta: CompletionMeta, choices: ChoiceResult[], us
         ...callFields(c, legacy),
       },
       logprobs: null,
-      finish_reason: legacy && c.finishReason === "tool_calls" && c.toolCalls.length ? "function_call" : c.finishReason,
+      finish_reason: chatFinishReason(c, options),
     })),
     usage: toChatUsage(usage),
     system_fingerprint: null,

@@ -46,7 +46,6 @@ export function chatRoutes(deps: TurnRouteDeps) {
           async complete(turns, deadline, reportUsage) {
             const { completion, report } = await completeChat(turns, plan, meta, deadline, reportUsage, toolBlocks);
             Object.assign(set.headers, modeHeaders, toolCallHeaders(report));
-            if (deadline.truncated) for (const choice of completion.choices) choice.finish_reason = "length";
             return completion;
           },
           start: (turns, deadline, holdMs) => startChatStream(turns, plan, deadline, holdMs, toolBlocks),

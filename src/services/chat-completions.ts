@@ -5,7 +5,7 @@
  */
 import type { CodexBackend, TokenUsage, UsageReporter } from "../codex/types.ts";
 import {
-  argumentFragments, chatCompletion, ChunkEncoder, commentFrame, DONE_FRAME, errorFrame,
+  argumentFragments, chatCompletion, chatFinishReason, ChunkEncoder, commentFrame, DONE_FRAME, errorFrame,
   type ChoiceResult, type CompletionMeta, type FinishReason, type ToolCall,
 } from "../openai/chat-completion.ts";
 import type { ChatPlan } from "../openai/chat-request.ts";
@@ -62,7 +62,8 @@ export async function completeChat(
   }
   const usage = totalUsage(results);
   reportUsage(usage);
-  return { completion: chatCompletion(meta, results, usage, plan.reasoning, plan.legacyFunctions), report: toolCallReport(results) };
+  const completion = chatCompletion(meta, results, usage, { includeReasoning: plan.reasoning, legacy: plan.legacyFunctions, truncated: deadline.truncated });
+  return { completion, report: toolCallReport(results) };
 }
 
 /** A started chat stream: its batches, the first one's promise, and whether that had arrived. */
@@ -103,11 +104,8 @@ function callFrames(encoder: ChunkEncoder, index: number, callIndex: number, cal
   return frames;
 }
 
-function finishReason(result: ChoiceResult, plan: ChatPlan, deadline: TurnDeadline): FinishReason {
-  if (deadline.truncated) return "length";
-  if (plan.legacyFunctions && result.toolCalls.length) return "function_call";
-  return result.finishReason;
-}
+const finishReason = (result: ChoiceResult, plan: ChatPlan, deadline: TurnDeadline): FinishReason =>
+  chatFinishReason(result, { legacy: plan.legacyFunctions, truncated: deadline.truncated });
 
 /**
  * The stream's frames, written as they become known and no more often: each batch of

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { chatCompletion, ChunkEncoder, emptyChoice, errorFrame } from "../../src/openai/chat-completion.ts";
+import { chatCompletion, chatFinishReason, ChunkEncoder, emptyChoice, errorFrame } from "../../src/openai/chat-completion.ts";
 import { invalidRequest } from "../../src/openai/errors.ts";
 
 const meta = { id: "chatcmpl-abc", created: 1700000000, model: "codex-5" };
@@ -52,5 +52,17 @@ describe("chat.completion object", () => {
     expect(body).toMatchObject({ id: "chatcmpl-abc", object: "chat.completion", created: 1700000000, model: "codex-5" });
     expect(body.choices).toEqual([{ index: 0, message: { role: "assistant", content: "Hello", refusal: null }, logprobs: null, finish_reason: "stop" }]);
     expect(body.usage.total_tokens).toBe(55);
+  });
+});
+
+describe("a choice's finish reason, the same streamed or not", () => {
+  const call = { id: "call_1", type: "function" as const, function: { name: "f", arguments: "{}" } };
+  test("legacy functions name a call function_call; a cut by the truncate guard is length, whatever the choice says", () => {
+    expect(chatFinishReason({ finishReason: "tool_calls", toolCalls: [call] }, {})).toBe("tool_calls");
+    expect(chatFinishReason({ finishReason: "tool_calls", toolCalls: [call] }, { legacy: true })).toBe("function_call");
+    expect(chatFinishReason({ finishReason: "tool_calls", toolCalls: [call] }, { legacy: true, truncated: true })).toBe("length");
+    expect(chatFinishReason({ finishReason: "stop", toolCalls: [] }, { truncated: true })).toBe("length");
+    // A call cut short by the output limit is not reported as a finished call.
+    expect(chatFinishReason({ finishReason: "length", toolCalls: [call] }, { legacy: true })).toBe("length");
   });
 });

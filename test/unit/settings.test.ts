@@ -5,7 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import { workerCommand } from "../../src/codex/launch.ts";
 import { loadConfig } from "../../src/config/env.ts";
+import type { TurnEvent } from "../../src/codex/types.ts";
 import { appWith } from "../support/app-harness.ts";
+import { FakeBackend } from "../support/fake-backend.ts";
 
 const chat = (messages: Array<{ role: string; content: string }>) => ({ model: "codex-5", messages });
 
@@ -42,5 +44,21 @@ describe("settings through the environment", () => {
     expect(workerCommand({ ...launch, forceProvider: config.codex.forceProvider })).toContain('model_provider="azure"');
     const unset = loadConfig({}, "/srv", "codex").codex.forceProvider;
     expect(workerCommand({ ...launch, forceProvider: unset }).join(" ")).not.toContain("model_provider");
+  });
+});
+
+describe("the dev truncate guard (PROXY_NONSTREAM_TRUNCATE_AFTER_MS)", () => {
+  test("a non-streamed answer cut by it ends with finish_reason length, legacy functions included", async () => {
+    async function* slow(): AsyncIterable<TurnEvent> {
+      yield { type: "text", delta: "partial " };
+      await Bun.sleep(400);
+      yield { type: "text", delta: "never sent" };
+    }
+    const { request } = appWith({ PROXY_NONSTREAM_TRUNCATE_AFTER_MS: "50" }, new FakeBackend(() => slow()));
+    const functions = [{ name: "f", parameters: { type: "object", properties: {} } }];
+    for (const extra of [{}, { functions }]) {
+      const body = await (await request("/v1/chat/completions", { json: { ...chat([{ role: "user", content: "hi" }]), ...extra } })).json();
+      expect(body.choices[0]).toMatchObject({ finish_reason: "length", message: { content: "partial " } });
+    }
   });
 });
