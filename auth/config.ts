@@ -4,17 +4,14 @@
  * and has its own listen address: Traefik calls it at http://127.0.0.1:18080/verify.
  */
 import { Type } from "@sinclair/typebox";
-import { ConfigError, parseEnv, splitList } from "../src/config/parse-env.ts";
+import { ConfigError, LogLevel, parseEnv, splitList } from "../src/config/parse-env.ts";
 
 export const AuthEnvSchema = Type.Object({
   AUTH_HOST: Type.String({ default: "127.0.0.1" }),
   AUTH_PORT: Type.Integer({ default: 18080, minimum: 0, maximum: 65535 }),
   PROXY_API_KEY: Type.String({ default: "", description: "required: one or more keys, comma-separated" }),
   PROXY_CORS_ALLOWED_ORIGINS: Type.String({ default: "*" }),
-  LOG_LEVEL: Type.Union(
-    ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
-    { default: "info" },
-  ),
+  LOG_LEVEL: LogLevel,
 });
 
 export interface AuthConfig {

@@ -57,6 +57,12 @@ export function cutByOutputLimit(error: CodexTurnError | null | undefined): bool
 }
 
 /** `inputParam`: the request field holding the conversation, named when it is too long. */
+const upstreamRateLimited = () =>
+  new ApiError({
+    status: 429, type: "rate_limit_error", code: "upstream_rate_limited",
+    message: "The model provider is rate limiting requests; retry later.", headers: { "retry-after": "5" },
+  });
+
 export function mapCodexError(error: CodexTurnError | null | undefined, inputParam = "messages"): ApiError {
   const info = error?.codexErrorInfo ?? "other";
   const kind = typeof info === "string" ? info : Object.keys(info as object)[0] ?? "other";
@@ -77,10 +83,7 @@ export function mapCodexError(error: CodexTurnError | null | undefined, inputPar
       });
     case "rateLimitExceeded":
     case "serverOverloaded":
-      return new ApiError({
-        status: 429, type: "rate_limit_error", code: "upstream_rate_limited",
-        message: "The model provider is rate limiting requests; retry later.", headers: { "retry-after": "5" },
-      });
+      return upstreamRateLimited();
     case "unauthorized":
       return new ApiError({
         status: 502, type: "server_error", code: "upstream_unauthorized",
@@ -103,12 +106,7 @@ export function mapCodexError(error: CodexTurnError | null | undefined, inputPar
     case "responseStreamDisconnected":
     case "responseStreamConnectionFailed":
     case "httpConnectionFailed":
-      if (status === 429) {
-        return new ApiError({
-          status: 429, type: "rate_limit_error", code: "upstream_rate_limited",
-          message: "The model provider is rate limiting requests; retry later.", headers: { "retry-after": "5" },
-        });
-      }
+      if (status === 429) return upstreamRateLimited();
       if (status === 401 || status === 403) return mapCodexError({ codexErrorInfo: "unauthorized" });
       return new ApiError({
         status: 502, type: "server_error", code: "upstream_unavailable",

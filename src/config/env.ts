@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { isAbsolute, join, resolve } from "node:path";
-import { ConfigError, parseEnv, splitList } from "./parse-env.ts";
+import { ConfigError, LogLevel, parseEnv, splitList } from "./parse-env.ts";
 import { isLoopbackAddress } from "../http/loopback.ts";
 
 export { ConfigError };
@@ -87,10 +87,7 @@ export const EnvSchema = Type.Object({
   PROXY_STOP_AFTER_TOOLS_GRACE_MS: Int(300, 0, 60_000),
   PROXY_SUPPRESS_TAIL_AFTER_TOOLS: Bool(false),
   PROXY_TOOL_BLOCK_MAX: Int(0, 0, 1_000),
-  LOG_LEVEL: Type.Union(
-    ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
-    { default: "info" },
-  ),
+  LOG_LEVEL: LogLevel,
 });
 
 export type RawEnv = Static<typeof EnvSchema>;

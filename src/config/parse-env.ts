@@ -4,7 +4,7 @@
  * value stops the process with a message naming the variable. Shared by the proxy and
  * the ForwardAuth sidecar, and by `--help`, which lists a schema's variables.
  */
-import { type Static, type TObject, type TSchema } from "@sinclair/typebox";
+import { Type, type Static, type TObject, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 
 export class ConfigError extends Error {
@@ -38,6 +38,12 @@ export function parseEnv<S extends TObject>(schema: S, env: Record<string, strin
   }
   return converted as Static<S>;
 }
+
+/** LOG_LEVEL: pino's levels, `info` unless set. The proxy and the sidecar read it alike. */
+export const LogLevel = Type.Union(
+  ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
+  { default: "info" },
+);
 
 /** "a, b,,c" → ["a", "b", "c"]: the format of every list-valued variable. */
 export const splitList = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);

@@ -60,19 +60,16 @@ export function bearerToken(header: string | null): string | null {
   return match ? match[1]! : null;
 }
 
-/** Returns the caller's key, or throws the 401 envelope. */
-export function authenticate(ring: KeyRing, authorization: string | null): string {
-  const token = bearerToken(authorization);
-  if (!token) throw invalidApiKey("Missing bearer authentication in the Authorization header.");
-  if (!ring.matches(token)) throw invalidApiKey();
-  return token;
-}
-
-/** Like `authenticate`, but returns the caller key's fingerprint (`KeyRing.fingerprint`). */
+/** Returns the caller key's fingerprint (`KeyRing.fingerprint`), or throws the 401 envelope. */
 export function authenticatedKeyId(ring: KeyRing, authorization: string | null): string {
   const token = bearerToken(authorization);
   if (!token) throw invalidApiKey("Missing bearer authentication in the Authorization header.");
   const id = ring.keyId(token);
   if (id === null) throw invalidApiKey();
   return id;
+}
+
+/** Checks the caller's key, or throws the 401 envelope. */
+export function authenticate(ring: KeyRing, authorization: string | null): void {
+  authenticatedKeyId(ring, authorization);
 }

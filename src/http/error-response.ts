@@ -3,7 +3,7 @@
  * own errors (validation, parse, not found) translated, anything else a bare 500.
  */
 import {
-  ApiError, internalError, invalidRequest, methodNotAllowed, routeNotFound,
+  ApiError, internalError, invalidJson, invalidRequest, missingParameter, methodNotAllowed, routeNotFound,
 } from "../openai/errors.ts";
 import { describeInvalidParam, jsonPointerToParam } from "../openai/param-errors.ts";
 import type { TSchema } from "@sinclair/typebox";
@@ -23,7 +23,7 @@ function validationError(error: unknown): ApiError {
   const first = all[0];
   const param = first?.path ? jsonPointerToParam(first.path) : null;
   if (first && param && /Expected required property/i.test(first.message ?? "")) {
-    return new ApiError({ status: 400, type: "invalid_request_error", code: "missing_required_parameter", param, message: `Missing required parameter: '${param}'.` });
+    return missingParameter(param);
   }
   if (first && param && first.schema) {
     const described = describeInvalidParam(param, first.schema, first.value);
@@ -45,7 +45,7 @@ export function errorFor(code: string | number, error: unknown, request: Request
     case "VALIDATION":
       return validationError(error);
     case "PARSE":
-      return invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
+      return invalidJson();
     case "NOT_FOUND": {
       const path = pathOf(request.url);
       const allowed = allowedMethods(path);

@@ -4,7 +4,7 @@
  * the OpenAI envelope. The time limit bounds slow-body (slowloris) clients, which the
  * runtime's idle timer alone would let trickle for minutes.
  */
-import { ApiError, bodyTooLarge, clientClosed, invalidRequest } from "../openai/errors.ts";
+import { ApiError, bodyTooLarge, clientClosed, invalidJson, invalidRequest } from "../openai/errors.ts";
 
 /** Shared: a decode without `stream` keeps no state, and constructing a decoder per request showed in profiles. */
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -100,7 +100,7 @@ export async function readJsonBody(request: Request, limit: number, deadline: Bo
   try {
     value = JSON.parse(text);
   } catch {
-    throw invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
+    throw invalidJson();
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw invalidRequest("The request body must be a JSON object.", null, "invalid_json");

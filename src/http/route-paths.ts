@@ -1,8 +1,8 @@
 /**
  * Which route a request path names, as the router decides it: one trailing slash is the
  * same route ("/healthz/" is "/healthz"), two or more make another path. Auth, the rate
- * limit, the usage log, the metrics labels and the 405 answers all ask here, so they agree
- * with what is served.
+ * limit, the usage log, the metrics labels and the 405 answers all normalise a path here, so
+ * they agree with the router on which route it is.
  */
 const TURN_PATHS = new Set(["/v1/chat/completions", "/v1/completions", "/v1/responses"]);
 const MODEL_PATH = /^\/v1\/models\/[^/]+$/;

@@ -8,7 +8,8 @@ import type { ModelCatalog } from "../config/models.ts";
 import type { HistoryItem, ReasoningSummary, TurnInput, TurnRequest } from "../codex/types.ts";
 import { planTools } from "./chat-tools.ts";
 import { invalidRequest, missingParameter } from "./errors.ts";
-import { selectEffort, selectModel } from "./model-selection.ts";
+import { assistantHistoryItem, userHistoryItem } from "./history-items.ts";
+import { selectEffort, selectModel, selectSummary } from "./model-selection.ts";
 import { planResponseFormat } from "./response-format.ts";
 import { stopSequences } from "./stop-sequences.ts";
 
@@ -53,7 +54,6 @@ export interface ChatPlanOptions {
 
 const DEFAULT_PLAN_OPTIONS: ChatPlanOptions = { maxChoices: 5, exposeReasoning: false, allowParallelToolCalls: false };
 
-const SUMMARIES: readonly ReasoningSummary[] = ["auto", "concise", "detailed", "none"];
 
 type Part = { type?: unknown; text?: unknown; image_url?: unknown; [k: string]: unknown };
 
@@ -97,21 +97,11 @@ function userParts(content: unknown, param: string): TurnInput[] {
   });
 }
 
-const toHistoryUser = (parts: TurnInput[]): HistoryItem => ({
-  type: "message",
-  role: "user",
-  content: parts.map((p) => (p.type === "text" ? { type: "input_text", text: p.text } : { type: "input_image", image_url: p.url })),
-});
-
 /** `reasoning.summary` (or `reasoning_summary`): which Codex reasoning summary to ask for. */
 function resolveSummary(body: ChatRequestBody, exposeByDefault: boolean): ReasoningSummary {
   const param = body.reasoning_summary !== undefined && body.reasoning_summary !== null ? "reasoning_summary" : "reasoning.summary";
   const explicit = param === "reasoning_summary" ? body.reasoning_summary : body.reasoning?.summary;
-  if (explicit === undefined || explicit === null) return exposeByDefault ? "auto" : "none";
-  if (!SUMMARIES.includes(explicit as ReasoningSummary)) {
-    throw invalidRequest(`Invalid value for '${param}': ${JSON.stringify(explicit)}. Supported values are: ${SUMMARIES.map((s) => `'${s}'`).join(", ")}.`, param);
-  }
-  return explicit as ReasoningSummary;
+  return selectSummary(explicit, param, exposeByDefault ? "auto" : "none");
 }
 
 function resolveChoiceCount(n: unknown, max: number): number {
@@ -159,7 +149,7 @@ export function planChat(
       case "user": {
         const parts = userParts(m.content, param);
         if (i === turnStartsAt) input = parts;
-        else history.push(toHistoryUser(parts));
+        else history.push(userHistoryItem(parts));
         break;
       }
       case "assistant":
@@ -253,7 +243,7 @@ function checkToolResults(messages: Array<Record<string, unknown>>): void {
 function assistantItems(m: Record<string, unknown>, i: number): HistoryItem[] {
   const items: HistoryItem[] = [];
   const text = contentText(m.content, `messages[${i}].content`);
-  if (text) items.push({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
+  if (text) items.push(assistantHistoryItem(text));
   const calls = Array.isArray(m.tool_calls) ? m.tool_calls : [];
   calls.forEach((call: any, j: number) => {
     const param = `messages[${i}].tool_calls[${j}]`;

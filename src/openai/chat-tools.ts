@@ -7,7 +7,9 @@
  */
 import type { DynamicTool } from "../codex/types.ts";
 import { invalidRequest } from "./errors.ts";
-import { functionTool, isObject, parseFunctionTools, REQUIRED_STEER } from "./function-tools.ts";
+import {
+  declaredFunction as declared, functionTool, isObject, parseFunctionTools, REQUIRED_STEER, SINGLE_CALL_STEER, steerToFunction as steerTo,
+} from "./function-tools.ts";
 
 export interface ToolPlan {
   /** The tools offered to the model for this turn. */
@@ -29,8 +31,6 @@ export interface ToolFields {
   [key: string]: unknown;
 }
 
-const SINGLE_STEER = "Call at most one function per response.";
-
 const absent = (v: unknown) => v === undefined || v === null;
 
 function parseChatTools(tools: unknown): DynamicTool[] {
@@ -43,14 +43,6 @@ function parseLegacyFunctions(functions: unknown): DynamicTool[] {
   const seen = new Set<string>();
   return functions.map((fn, i) => functionTool(fn, `functions[${i}]`, seen));
 }
-
-function declared(tools: DynamicTool[], name: unknown, param: string): DynamicTool {
-  const tool = tools.find((t) => t.name === name);
-  if (!tool) throw invalidRequest(`${JSON.stringify(name ?? null)} is not one of the functions declared in the request.`, param);
-  return tool;
-}
-
-const steerTo = (name: string) => `You must call the function \`${name}\` now instead of answering directly.`;
 
 type Selection = { offered: DynamicTool[]; steer: string | null };
 
@@ -117,6 +109,6 @@ export function planTools(body: ToolFields, allowParallel = false): ToolPlan {
     : selectByToolChoice(parseChatTools(body.tools), body.tool_choice);
   // The legacy format carries one call per message.
   const singleCall = legacy || (body.parallel_tool_calls === false && !allowParallel);
-  const steers = [selection.steer, singleCall && selection.offered.length > 0 ? SINGLE_STEER : null].filter(Boolean);
+  const steers = [selection.steer, singleCall && selection.offered.length > 0 ? SINGLE_CALL_STEER : null].filter(Boolean);
   return { offered: selection.offered, steer: steers.length ? steers.join(" ") : null, singleCall, legacy };
 }

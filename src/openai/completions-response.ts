@@ -3,6 +3,7 @@
  * chunks (same `object`, `choices[].text`). Usage is the sum over every choice's turn.
  */
 import type { TokenUsage } from "../codex/types.ts";
+import type { CompletionMeta } from "./chat-completion.ts";
 import { toChatUsage } from "./usage.ts";
 
 export type CompletionFinishReason = "stop" | "length";
@@ -12,16 +13,10 @@ export interface CompletionChoiceResult {
   finishReason: CompletionFinishReason;
 }
 
-export interface TextCompletionMeta {
-  id: string;
-  created: number;
-  model: string;
-}
-
 /** The same counters as Chat Completions (OpenAI's CompletionUsage type is shared). */
 const toCompletionUsage = toChatUsage;
 
-export function textCompletion(meta: TextCompletionMeta, choices: CompletionChoiceResult[], usage: TokenUsage) {
+export function textCompletion(meta: CompletionMeta, choices: CompletionChoiceResult[], usage: TokenUsage) {
   return {
     id: meta.id,
     object: "text_completion",
@@ -38,7 +33,7 @@ export class CompletionChunkEncoder {
   readonly #prefix: string;
   readonly #suffix: string;
 
-  constructor(meta: TextCompletionMeta, includeUsage: boolean) {
+  constructor(meta: CompletionMeta, includeUsage: boolean) {
     this.#prefix = `data: {"id":${JSON.stringify(meta.id)},"object":"text_completion","created":${meta.created},"model":${JSON.stringify(meta.model)},"system_fingerprint":null,"choices":[`;
     this.#suffix = includeUsage ? `],"usage":null}\n\n` : `]}\n\n`;
   }

@@ -54,6 +54,9 @@ export const missingParameter = (param: string) =>
     message: `Missing required parameter: '${param}'.`,
   });
 
+export const invalidJson = () =>
+  invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", null, "invalid_json");
+
 export const invalidApiKey = (message = "Incorrect API key provided.") =>
   new ApiError({
     status: 401, type: "invalid_request_error", code: "invalid_api_key", message,

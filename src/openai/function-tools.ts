@@ -15,8 +15,17 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const RESERVED = new Set(["request_user_input", "exec_command", "shell_command"]);
 const EMPTY_PARAMETERS = { type: "object", properties: {} };
 
-/** The instruction that steers the model toward calling a tool (Codex cannot force it). */
+/** The instructions that steer the model's tool calls (Codex cannot force them). */
 export const REQUIRED_STEER = "You must call at least one of the available functions now instead of answering directly.";
+export const SINGLE_CALL_STEER = "Call at most one function per response.";
+export const steerToFunction = (name: string) => `You must call the function \`${name}\` now instead of answering directly.`;
+
+/** The declared function a `tool_choice` names, or a 400 on `param`. */
+export function declaredFunction(tools: DynamicTool[], name: unknown, param: string): DynamicTool {
+  const tool = tools.find((t) => t.name === name);
+  if (!tool) throw invalidRequest(`${JSON.stringify(name ?? null)} is not one of the functions declared in the request.`, param);
+  return tool;
+}
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const absent = (v: unknown) => v === undefined || v === null;

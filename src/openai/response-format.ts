@@ -5,6 +5,7 @@
  * check of the finished answer (`isJsonObjectText`).
  */
 import { invalidRequest, missingParameter } from "./errors.ts";
+import { isObject } from "./function-tools.ts";
 
 export interface OutputFormat {
   outputSchema: Record<string, unknown> | null;
@@ -17,7 +18,6 @@ export const JSON_OBJECT_STEER =
   "Respond with exactly one valid JSON object and nothing else: no prose and no Markdown code fences.";
 
 const PLAIN: OutputFormat = { outputSchema: null, jsonObject: false, steer: null };
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function planResponseFormat(value: unknown): OutputFormat {
   if (value === undefined || value === null) return PLAIN;

@@ -7,8 +7,10 @@
 import type { ModelCatalog, ReasoningEffort } from "../config/models.ts";
 import type { HistoryItem, ReasoningSummary, TurnInput, TurnRequest } from "../codex/types.ts";
 import { ApiError, invalidRequest, missingParameter } from "./errors.ts";
+import { assistantHistoryItem, userHistoryItem } from "./history-items.ts";
 import { REASONING_ID_PREFIX } from "./ids.ts";
-import { selectEffort, selectModel } from "./model-selection.ts";
+import { isObject, SINGLE_CALL_STEER } from "./function-tools.ts";
+import { selectEffort, selectModel, selectSummary } from "./model-selection.ts";
 import { parseTools, selectOutputFormat, selectTools } from "./responses-tools.ts";
 
 export interface ResponsesRequestBody {
@@ -45,9 +47,6 @@ export interface ResponsesPlan {
   settings: ResponseSettings;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const SUMMARIES = new Set(["auto", "concise", "detailed", "none"]);
-const SINGLE_CALL_STEER = "Call at most one function per response.";
 
 const notStored = (param: string, what: string, hint = "") =>
   new ApiError({
@@ -92,12 +91,6 @@ function userParts(content: unknown, param: string): TurnInput[] {
     );
   });
 }
-
-const userHistory = (parts: TurnInput[]): HistoryItem => ({
-  type: "message",
-  role: "user",
-  content: parts.map((p) => (p.type === "text" ? { type: "input_text", text: p.text } : { type: "input_image", image_url: p.url })),
-});
 
 function callOutput(output: unknown, param: string): string {
   if (typeof output === "string") return output;
@@ -165,12 +158,12 @@ function addMessage(parsed: ParsedInput, item: Record<string, unknown>, param: s
     case "user": {
       const parts = userParts(item.content, `${param}.content`);
       if (isLast) parsed.input = parts;
-      else parsed.history.push(userHistory(parts));
+      else parsed.history.push(userHistoryItem(parts));
       return;
     }
     case "assistant": {
       const text = partsText(item.content, `${param}.content`, ["output_text", "input_text"]);
-      if (text) parsed.history.push({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
+      if (text) parsed.history.push(assistantHistoryItem(text));
       return;
     }
     default:
@@ -190,12 +183,7 @@ function metadata(value: unknown): Record<string, string> {
 }
 
 function reasoningSummary(reasoning: ResponsesRequestBody["reasoning"]): ReasoningSummary {
-  const value = reasoning?.summary ?? reasoning?.generate_summary;
-  if (value === undefined || value === null) return "none";
-  if (typeof value !== "string" || !SUMMARIES.has(value)) {
-    throw invalidRequest(`Invalid value for 'reasoning.summary': ${JSON.stringify(value)}. Use 'auto', 'concise' or 'detailed'.`, "reasoning.summary");
-  }
-  return value as ReasoningSummary;
+  return selectSummary(reasoning?.summary ?? reasoning?.generate_summary, "reasoning.summary", "none");
 }
 
 const numberOrNull = (v: unknown) => (typeof v === "number" ? v : null);

@@ -5,7 +5,7 @@
  */
 import type { DynamicTool } from "../codex/types.ts";
 import { invalidRequest } from "./errors.ts";
-import { functionTool, isObject, parseFunctionTools, REQUIRED_STEER } from "./function-tools.ts";
+import { declaredFunction as declared, functionTool, isObject, parseFunctionTools, REQUIRED_STEER, steerToFunction } from "./function-tools.ts";
 import { JSON_OBJECT_STEER } from "./response-format.ts";
 
 export interface ToolSelection {
@@ -27,13 +27,6 @@ export function parseTools(value: unknown): DynamicTool[] {
   });
 }
 
-function declared(tools: DynamicTool[], name: unknown, param: string): DynamicTool {
-  const tool = tools.find((t) => t.name === name);
-  if (!tool) throw invalidRequest(`Tool choice names ${JSON.stringify(name)}, which is not in 'tools'.`, param);
-  return tool;
-}
-
-
 export function selectTools(tools: DynamicTool[], choice: unknown): ToolSelection {
   if (choice === undefined || choice === null || choice === "auto") return { offered: tools, steer: null };
   if (choice === "none") return { offered: [], steer: null };
@@ -43,7 +36,7 @@ export function selectTools(tools: DynamicTool[], choice: unknown): ToolSelectio
   }
   if (isObject(choice) && choice.type === "function") {
     const tool = declared(tools, choice.name, "tool_choice.name");
-    return { offered: [tool], steer: `You must call the function \`${tool.name}\` now instead of answering directly.` };
+    return { offered: [tool], steer: steerToFunction(tool.name) };
   }
   if (isObject(choice) && choice.type === "allowed_tools") {
     if (!Array.isArray(choice.tools) || choice.tools.length === 0) {

@@ -3,10 +3,10 @@
  * `stop` and `echo` applied to the text, rendered as a `text_completion` object or chunks.
  */
 import type { CodexBackend, TokenUsage, TurnRequest, UsageReporter } from "../codex/types.ts";
-import { DONE_FRAME, errorFrame } from "../openai/chat-completion.ts";
+import { DONE_FRAME, errorFrame, type CompletionMeta } from "../openai/chat-completion.ts";
 import type { CompletionsPlan } from "../openai/completions-request.ts";
 import {
-  CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type CompletionFinishReason, type TextCompletionMeta,
+  CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type CompletionFinishReason,
 } from "../openai/completions-response.ts";
 import { toApiError } from "../openai/errors.ts";
 import { MessageJoin } from "../openai/message-join.ts";
@@ -36,7 +36,7 @@ async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnD
 }
 
 export async function completeText(
-  backend: CodexBackend, plan: CompletionsPlan, meta: TextCompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
+  backend: CodexBackend, plan: CompletionsPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
 ) {
   const runs = await Promise.all(plan.choices.map((c) => runText(backend, c.turn, deadline))).catch((error) => {
     deadline.abort(error); // the other choices' turns stop too
@@ -55,7 +55,7 @@ export async function completeText(
 }
 
 export async function* textCompletionFrames(
-  started: StartedTurn[], plan: CompletionsPlan, meta: TextCompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
+  started: StartedTurn[], plan: CompletionsPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
 ): AsyncGenerator<string> {
   const encoder = new CompletionChunkEncoder(meta, plan.includeUsage);
   const cutters = plan.choices.map(() => new StopSequenceCutter(plan.stop));
