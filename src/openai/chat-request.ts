@@ -52,9 +52,6 @@ export interface ChatPlanOptions {
   allowParallelToolCalls: boolean;
 }
 
-const DEFAULT_PLAN_OPTIONS: ChatPlanOptions = { maxChoices: 5, exposeReasoning: false, allowParallelToolCalls: false };
-
-
 type Part = { type?: unknown; text?: unknown; image_url?: unknown; [k: string]: unknown };
 
 const ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
@@ -113,7 +110,7 @@ function resolveChoiceCount(n: unknown, max: number): number {
 }
 
 export function planChat(
-  body: ChatRequestBody, catalog: ModelCatalog, defaultInstructions: string, options: ChatPlanOptions = DEFAULT_PLAN_OPTIONS,
+  body: ChatRequestBody, catalog: ModelCatalog, defaultInstructions: string, options: ChatPlanOptions,
 ): ChatPlan {
   const model = selectModel(body.model, catalog);
   if (!Array.isArray(body.messages) || body.messages.length === 0) {

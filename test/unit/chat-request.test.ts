@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { planChat, type ChatRequestBody } from "../../src/openai/chat-request.ts";
-import { rejectionOf, testCatalog } from "../support/planning.ts";
+import { defaultChatOptions, rejectionOf, testCatalog } from "../support/planning.ts";
 
 const catalog = testCatalog();
 const plan = (body: Partial<ChatRequestBody>) =>
-  planChat({ model: "codex-5", messages: [{ role: "user", content: "hi" }], ...body } as ChatRequestBody, catalog, "DEFAULT");
+  planChat({ model: "codex-5", messages: [{ role: "user", content: "hi" }], ...body } as ChatRequestBody, catalog, "DEFAULT", defaultChatOptions());
 
 const rejection = (body: Partial<ChatRequestBody>) => rejectionOf(() => plan(body));
 const planOf = (messages: unknown[]) => plan({ messages });

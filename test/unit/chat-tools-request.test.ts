@@ -4,10 +4,10 @@ import { planChat, type ChatPlanOptions, type ChatRequestBody } from "../../src/
 import { planTools } from "../../src/openai/chat-tools.ts";
 import { ApiError } from "../../src/openai/errors.ts";
 import { isJsonObjectText, JSON_OBJECT_STEER } from "../../src/openai/response-format.ts";
-import { rejectionOf, testCatalog } from "../support/planning.ts";
+import { defaultChatOptions, rejectionOf, testCatalog } from "../support/planning.ts";
 
 const catalog = testCatalog();
-const options: ChatPlanOptions = { maxChoices: 5, exposeReasoning: false, allowParallelToolCalls: false };
+const options: ChatPlanOptions = defaultChatOptions();
 const plan = (body: Record<string, unknown>, opts: Partial<ChatPlanOptions> = {}) =>
   planChat({ model: "codex-5", messages: [{ role: "user", content: "hi" }], ...body } as ChatRequestBody, catalog, "DEFAULT", { ...options, ...opts });
 
