@@ -39,11 +39,6 @@ function withoutPaths(text: string): string {
 }
 
 /**
- * Codex fails a turn whose model response stopped at its output limit ("Incomplete response
- * returned, reason: max_output_tokens"), though the answer so far is fine. (A content-filter
- * stop is retried by Codex and reaches us as a dropped stream: a real failure.)
- */
-/**
  * Codex answered one of our JSON-RPC requests with an error: -32001 is its "overloaded,
  * retry later"; anything else is a 502 that names Codex's message (without local paths).
  */
@@ -52,17 +47,22 @@ export function mapRpcError(rpc: { code: number; message: string }): ApiError {
   return new ApiError({ status: 502, type: "server_error", code: "codex_rpc_error", message: `Codex rejected the request: ${withoutPaths(rpc.message)}` });
 }
 
+/**
+ * Codex fails a turn whose model response stopped at its output limit ("Incomplete response
+ * returned, reason: max_output_tokens"), though the answer so far is fine. (A content-filter
+ * stop is retried by Codex and reaches us as a dropped stream: a real failure.)
+ */
 export function cutByOutputLimit(error: CodexTurnError | null | undefined): boolean {
   return (error?.message ?? "").startsWith("Incomplete response returned, reason: max_output_tokens");
 }
 
-/** `inputParam`: the request field holding the conversation, named when it is too long. */
 const upstreamRateLimited = () =>
   new ApiError({
     status: 429, type: "rate_limit_error", code: "upstream_rate_limited",
     message: "The model provider is rate limiting requests; retry later.", headers: { "retry-after": "5" },
   });
 
+/** `inputParam`: the request field holding the conversation, named when it is too long. */
 export function mapCodexError(error: CodexTurnError | null | undefined, inputParam = "messages"): ApiError {
   const info = error?.codexErrorInfo ?? "other";
   const kind = typeof info === "string" ? info : Object.keys(info as object)[0] ?? "other";

@@ -116,15 +116,19 @@ export async function writeModelCatalog(
   prepareWorkspace(home);
   const child = runtime.spawn([bin, "debug", "models", "--bundled"], { env: workerEnv(env, home), cwd: home });
   child.closeStdin();
-  // A hung binary must not hold up the server's start: it is killed, and the server starts without the catalogue.
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, timeoutMs);
-  const [text, errors, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
-    .finally(() => clearTimeout(timer));
-  if (timedOut) throw new Error(`codex debug models did not finish within ${timeoutMs} ms (WORKER_STARTUP_TIMEOUT_MS)`);
+  // A hung binary must not hold up the server's start: it is killed, and the server starts
+  // without the catalogue. The wait ends at the limit even when a process the binary started
+  // (a wrapper script's child) still holds its output open; only the binary itself is killed.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`codex debug models did not finish within ${timeoutMs} ms (WORKER_STARTUP_TIMEOUT_MS)`));
+    }, timeoutMs);
+  });
+  const finished = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  finished.catch(() => {});
+  const [text, errors, code] = await Promise.race([finished, expired]).finally(() => clearTimeout(timer));
   if (code !== 0) throw new Error(`codex debug models exited with ${code}: ${errors.trim().slice(-500)}`);
   const catalog = JSON.parse(text) as { models: Record<string, unknown>[] };
   for (const model of catalog.models) {

@@ -292,7 +292,10 @@ describe("Codex cannot start", () => {
       await waitFor(async () => (await proxy.post(CHAT, ask("hi"))).status === 503, 5_000, "the failed handshake");
       const error = await expectEnvelope(await proxy.post(CHAT, ask("hi")), 503, "service_unavailable_error", "codex_unavailable");
       expect(error.message).toContain("WORKER_STARTUP_TIMEOUT_MS");
-      // Each attempt's process is killed when its handshake times out: at most the current one lives.
+      // Each attempt's process is killed when its handshake times out: after two more timed-out
+      // attempts, at most the one now starting lives.
+      const restarts = proxy.server.backend.health().restarts;
+      await waitFor(() => proxy.server.backend.health().restarts >= restarts + 2, 10_000, "two more timed-out attempts");
       expect(codexPids(proxy.home.path).length).toBeLessThanOrEqual(1);
     } finally {
       await stopAndReap(proxy);

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultCodexBin, writeModelCatalog } from "../../src/codex/launch.ts";
-import { codexPids } from "../support/processes.ts";
+import { codexPids, reapCodex } from "../support/processes.ts";
 
 const root = mkdtempSync(join(tmpdir(), "cca-catalog-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -43,4 +43,16 @@ test("a Codex that never answers is killed after the time limit, an error naming
   await expect(writeModelCatalog(hung, home, env, 300)).rejects.toThrow(/within 300 ms \(WORKER_STARTUP_TIMEOUT_MS\)/);
   expect(Date.now() - startedAt).toBeLessThan(5_000);
   expect(codexPids(home)).toEqual([]);
+});
+
+test("the limit holds when the binary is a wrapper whose child keeps the output open", async () => {
+  const wrapper = join(root, "wrapper-codex");
+  // No `exec`: the shell waits on a child that inherited its stdout and stderr.
+  writeFileSync(wrapper, "#!/bin/bash\nbash -c 'exec -a codex-wrapped-child sleep 30'\n", { mode: 0o755 });
+  const home = join(root, "wrapper-home");
+  const startedAt = Date.now();
+  await expect(writeModelCatalog(wrapper, home, env, 300)).rejects.toThrow(/within 300 ms/);
+  expect(Date.now() - startedAt).toBeLessThan(5_000);
+  // The wrapper's child is not the server's to kill; the test does not leave it behind.
+  await reapCodex(home);
 });

@@ -59,7 +59,8 @@ describe("worker slot queue", () => {
 
   test("a request that hangs up while queued gives its place to the next one; /healthz counts the queue", async () => {
     const seen = proxy.fake.requests.length;
-    const { response: held } = await holdTheSlot(1_200, seen);
+    // Long enough for the three queue checks below on a busy machine.
+    const { response: held } = await holdTheSlot(2_400, seen);
     const queued = (n: number, what: string) => waitFor(() => proxy.server.backend.health().queued === n, 2_000, what);
     const before = proxy.post("/v1/chat/completions", chat("before"));
     await queued(1, "'before' in the queue");

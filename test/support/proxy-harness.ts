@@ -30,8 +30,10 @@ export interface StartOptions {
 }
 
 /**
- * The host's environment minus this server's own settings (PROXY_*, CODEX_*, LOG_LEVEL…), so
- * a variable exported on a developer's machine cannot change what a test checks.
+ * The host's environment minus the server's own settings (every variable of its config
+ * schema: PROXY_*, CODEX_HOME, CODEX_WORKERS, WORKER_*, LOG_LEVEL…), so a setting exported on
+ * a developer's machine cannot change what a test checks. Codex's own variables (e.g.
+ * OPENAI_API_KEY) still pass: the tests that depend on them clear them.
  */
 function hostEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in EnvSchema.properties))) as Record<string, string>;

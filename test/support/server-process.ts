@@ -79,11 +79,17 @@ export function spawnServer(cmd: string[], options: { env: Record<string, string
  */
 export async function runCommand(cmd: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}) {
   const proc = Bun.spawn(cmd, { env: options.env, cwd: options.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 120_000);
-  try {
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    return { code, stdout, stderr };
-  } finally {
-    clearTimeout(timer);
-  }
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Ends at the limit even when a child of the command still holds its output open.
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`${cmd.join(" ")} still running after ${timeoutMs} ms: killed`));
+    }, timeoutMs);
+  });
+  const finished = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  finished.catch(() => {});
+  const [stdout, stderr, code] = await Promise.race([finished, expired]).finally(() => clearTimeout(timer));
+  return { code, stdout, stderr };
 }
