@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
 import { INTERRUPT_WAIT_MS, unlessAborted } from "./abortable-wait.ts";
-import { cutByOutputLimit, mapCodexError, mapRpcError } from "./error-mapping.ts";
+import { cutByOutputLimit, droppedMidAnswer, mapCodexError, mapRpcError } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
 import { ClientToolCalls, NOT_RUN_HERE } from "./client-tool-calls.ts";
@@ -60,6 +60,8 @@ interface ActiveTurn {
   tools: ClientToolCalls;
   /** The request field holding the conversation, for the context-length error. */
   inputParam: string;
+  /** Part of the current model response (text, reasoning, a call) was handed on. */
+  answering: boolean;
   done: Promise<void>;
   markDone(): void;
 }
@@ -199,7 +201,7 @@ export class CodexWorker {
       let markDone!: () => void;
       const done = new Promise<void>((r) => (markDone = r));
       turn = {
-        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone, inputParam: request.inputParam,
+        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone, inputParam: request.inputParam, answering: false,
         tools: new ClientToolCalls(
           request.tools.map((t) => t.name),
           request.history.flatMap((item) => (item.type === "function_call" ? [item.call_id] : [])),
@@ -271,10 +273,17 @@ export class CodexWorker {
     if (!turn) return;
     switch (method) {
       case "item/agentMessage/delta":
+        turn.answering = true;
         turn.channel.push({ type: "text", delta: params.delta, item: params.itemId });
         break;
       case "item/reasoning/summaryTextDelta":
+        turn.answering = true;
         turn.channel.push({ type: "reasoning", delta: params.delta, item: params.itemId, part: params.summaryIndex });
+        break;
+      case "error":
+        // Codex retries a model response that broke off (`willRetry`). Before any of it was
+        // handed on that is invisible; after, the retry would repeat what was already sent.
+        if (params.willRetry === true && turn.answering) turn.channel.fail(droppedMidAnswer());
         break;
       case "thread/tokenUsage/updated": {
         // One ephemeral thread per request, so the thread total is exactly this request's usage.
@@ -290,10 +299,15 @@ export class CodexWorker {
       }
       case "rawResponseItem/completed": {
         const call = turn.tools.onRawItem(params.item);
-        if (call) turn.channel.push(call);
+        if (call) {
+          turn.answering = true;
+          turn.channel.push(call);
+        }
         break;
       }
       case "rawResponse/completed":
+        // The model response is whole: a later retry is of the next one.
+        turn.answering = false;
         for (const event of turn.tools.onRawResponse(params.usage)) turn.channel.push(event);
         break;
       case "turn/completed": {

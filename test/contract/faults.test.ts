@@ -136,6 +136,45 @@ describe("model server faults", () => {
   });
 });
 
+describe("Codex retries a model stream that broke off (stream_max_retries = 1, as production retries)", () => {
+  let proxy: ProxyUnderTest;
+  beforeAll(async () => {
+    proxy = await startProxy({ CODEX_WORKERS: "1" }, { streamMaxRetries: 1 });
+  });
+  afterAll(() => stopAndReap(proxy));
+
+  // A fresh user text per request: the fake cuts only the first time it sees one.
+  let n = 0;
+  const once = (scenario: string) => `[[scenario:${scenario}]] [[reply:abcdefgh]] [[chunks:4]] #${++n}`;
+
+  test("broken off before any output: the retry is invisible, every route answers whole", async () => {
+    const chat = await (await proxy.post(CHAT, ask(once("dropfirst")))).json();
+    expect(chat.choices[0].message.content).toBe("abcdefgh");
+    const frames = dataFrames(await (await proxy.post(CHAT, ask(once("dropfirst"), true))).text());
+    expect(frames.slice(0, -1).map((f) => f.choices?.[0]?.delta?.content ?? "").join("")).toBe("abcdefgh");
+    const completion = await (await proxy.post("/v1/completions", { model: "codex-5", prompt: once("dropfirst") })).json();
+    expect(completion.choices[0].text).toBe("abcdefgh");
+    const response = await (await proxy.post("/v1/responses", { model: "codex-5", input: once("dropfirst") })).json();
+    expect([response.status, response.output_text, response.output.length]).toEqual(["completed", "abcdefgh", 1]);
+  });
+
+  test("broken off after part of the answer: a retryable 502 or one error frame, never the part twice", async () => {
+    const seen = proxy.fake.requests.length;
+    const plain = await proxy.post(CHAT, ask(once("cutonce")));
+    await expectEnvelope(plain, 502, "server_error", "upstream_unavailable");
+    expect(plain.headers.get("x-should-retry")).not.toBe("false");
+    const streamed = await (await proxy.post(CHAT, ask(once("cutonce"), true))).text();
+    expect(dataFrames(streamed).slice(0, -1).map((f) => f.choices?.[0]?.delta?.content ?? "").join("")).toBe("ab");
+    expectErrorFrameThenDone(streamed, "server_error", "upstream_unavailable");
+    const response = await proxy.post("/v1/responses", { model: "codex-5", input: once("cutonce") });
+    expect(response.status).toBe(502);
+    // The retry Codex had started was interrupted: no answer was produced from it.
+    for (const request of proxy.fake.requests.slice(seen)) await request.finished;
+    expect(proxy.server.backend.workers()[0]!.inFlight).toBe(0);
+    expect((await proxy.post(CHAT, ask("after the breaks"))).status).toBe(200);
+  });
+});
+
 describe("the model stalls mid-stream", () => {
   let proxy: ProxyUnderTest;
   beforeAll(async () => {

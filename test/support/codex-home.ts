@@ -8,7 +8,7 @@ export interface CodexHome {
   remove(): void;
 }
 
-export function createCodexHome(modelServerUrl: string, options: { streamIdleTimeoutMs?: number } = {}): CodexHome {
+export function createCodexHome(modelServerUrl: string, options: { streamIdleTimeoutMs?: number; streamMaxRetries?: number } = {}): CodexHome {
   const path = mkdtempSync(join(tmpdir(), "cca-codex-home-"));
   writeFileSync(
     join(path, "config.toml"),
@@ -20,7 +20,7 @@ base_url = "${modelServerUrl}"
 wire_api = "responses"
 env_key = "FAKE_API_KEY"
 request_max_retries = 0
-stream_max_retries = 0
+stream_max_retries = ${options.streamMaxRetries ?? 0}
 stream_idle_timeout_ms = ${options.streamIdleTimeoutMs ?? 20000}
 `,
   );

@@ -10,6 +10,8 @@
  *   [[scenario:stall]]        one delta, then nothing until the client hangs up
  *   [[scenario:error500]] [[scenario:error429]] [[scenario:error400]] [[scenario:failed]]
  *   [[scenario:cut]]          close the socket after the first delta
+ *   [[scenario:cutonce]]      the same, only the first time this user text is seen (a retry gets the whole reply)
+ *   [[scenario:dropfirst]]    close the socket before any output, only the first time this user text is seen
  *   [[scenario:reasoning]]    a reasoning item with a summary before the text
  *   [[scenario:multisummary]] a reasoning item with two summary parts before the text
  *   [[scenario:twomsgs]]      two message items: "First message." then the reply
@@ -130,6 +132,8 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
   const requests: RecordedRequest[] = [];
   let seq = 0;
   let open = 0;
+  /** The user texts of `cutonce`/`dropfirst` requests already cut once. */
+  const cutOnce = new Set<string>();
 
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -156,7 +160,12 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
       const input: ResponseItem[] = body.input ?? [];
       const last = input[input.length - 1];
       const text = lastUserText(input);
-      const scenario = markers(text, "scenario")[0] ?? "text";
+      let scenario = markers(text, "scenario")[0] ?? "text";
+      if (scenario === "cutonce" || scenario === "dropfirst") {
+        const first = !cutOnce.has(text);
+        cutOnce.add(text);
+        scenario = !first ? "text" : scenario === "cutonce" ? "cut" : "dropfirst";
+      }
       const usageMarker = markers(text, "usage")[0];
       const [inTok, cached, outTok, reasoningTok] = usageMarker
         ? usageMarker.split(",").map(Number)
@@ -191,6 +200,12 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
           const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
           try {
             send("response.created", { response: { id: respId, status: "in_progress", output: [] } });
+            if (scenario === "dropfirst") {
+              await pause(50);
+              controller.error(new Error("dropped"));
+              finish({ aborted: false });
+              return;
+            }
             let index = 0;
             if (scenario === "reasoning" || scenario === "multisummary") {
               const parts = scenario === "reasoning" ? ["Thinking about the answer."] : ["First part.", "Second part."];

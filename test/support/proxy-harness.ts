@@ -25,6 +25,8 @@ export interface ProxyUnderTest {
 export interface StartOptions {
   /** false: return as soon as the server listens (for pools that cannot start). */
   waitReady?: boolean;
+  /** Codex's own retries of a model stream that breaks off (default 0: a break fails the turn). */
+  streamMaxRetries?: number;
   /** Runs on the fresh CODEX_HOME before the server boots (fault tests break it here). */
   beforeStart?(home: CodexHome, fake: FakeModelServer): void;
 }
@@ -41,7 +43,7 @@ function hostEnv(): Record<string, string> {
 
 export async function startProxy(env: Record<string, string> = {}, options: StartOptions = {}): Promise<ProxyUnderTest> {
   const fake = startFakeModelServer();
-  const home = createCodexHome(fake.url);
+  const home = createCodexHome(fake.url, { streamMaxRetries: options.streamMaxRetries });
   let server: RunningServer | undefined;
   // A start that fails half-way leaves nothing behind: no server, no Codex, no CODEX_HOME.
   const release = async () => {
