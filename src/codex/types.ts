@@ -3,11 +3,16 @@ import type { CodexModelInfo, ReasoningEffort } from "../config/models.ts";
 
 export type TurnInput = { type: "text"; text: string } | { type: "image"; url: string };
 
+/** What a model message is for (gpt-5.3-codex and later): a preamble, or the answer itself. */
+export type MessagePhase = "commentary" | "final_answer";
+
 /** Raw Responses-API items replayed into a fresh thread with `thread/inject_items`. */
 export type HistoryItem =
   | {
       type: "message";
       role: "user" | "assistant";
+      /** An assistant message's phase, sent back as the model gave it. */
+      phase?: MessagePhase;
       content: Array<
         | { type: "input_text"; text: string }
         | { type: "input_image"; image_url: string }
@@ -51,8 +56,11 @@ export interface TokenUsage {
 export type UsageReporter = (usage: TokenUsage) => void;
 
 export type TurnEvent =
-  /** `item`: Codex's id of the message item the text belongs to (a turn can hold several). */
-  | { type: "text"; delta: string; item?: string }
+  /**
+   * `item`: Codex's id of the message item the text belongs to (a turn can hold several);
+   * `phase`: that message's phase, when the model gives one.
+   */
+  | { type: "text"; delta: string; item?: string; phase?: MessagePhase }
   /** `item`: Codex's id of the reasoning item; `part`: the index of the summary part within it. */
   | { type: "reasoning"; delta: string; item?: string; part?: number }
   | { type: "tool_call"; id: string; name: string; arguments: string }

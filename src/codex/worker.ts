@@ -11,7 +11,7 @@ import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
 import { ClientToolCalls, NOT_RUN_HERE } from "./client-tool-calls.ts";
 import { LivenessProbe, loginMissing, type LivenessOptions } from "./liveness.ts";
-import type { TurnEvent, TurnRequest } from "./types.ts";
+import type { MessagePhase, TurnEvent, TurnRequest } from "./types.ts";
 
 export interface WorkerOptions {
   command: string[];
@@ -40,7 +40,6 @@ const notLoggedIn = () => mapCodexError({ codexErrorInfo: "unauthorized" });
 
 /** Notifications the proxy never reads; the bench's direct client opts out of the same ones. */
 export const OPTED_OUT_NOTIFICATIONS = [
-  "item/started",
   "thread/status/changed",
   "account/rateLimits/updated",
   "thread/started",
@@ -62,6 +61,8 @@ interface ActiveTurn {
   inputParam: string;
   /** Part of the current model response (text, reasoning, a call) was handed on. */
   answering: boolean;
+  /** The phase of each message item that has one (from `item/started`). */
+  phases: Map<string, MessagePhase>;
   done: Promise<void>;
   markDone(): void;
 }
@@ -201,7 +202,7 @@ export class CodexWorker {
       let markDone!: () => void;
       const done = new Promise<void>((r) => (markDone = r));
       turn = {
-        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone, inputParam: request.inputParam, answering: false,
+        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone, inputParam: request.inputParam, answering: false, phases: new Map(),
         tools: new ClientToolCalls(
           request.tools.map((t) => t.name),
           request.history.flatMap((item) => (item.type === "function_call" ? [item.call_id] : [])),
@@ -272,10 +273,17 @@ export class CodexWorker {
     const turn = params?.threadId ? this.#turns.get(params.threadId) : undefined;
     if (!turn) return;
     switch (method) {
-      case "item/agentMessage/delta":
-        turn.answering = true;
-        turn.channel.push({ type: "text", delta: params.delta, item: params.itemId });
+      case "item/started": {
+        const item = params.item;
+        if (item?.type === "agentMessage" && (item.phase === "commentary" || item.phase === "final_answer")) turn.phases.set(item.id, item.phase);
         break;
+      }
+      case "item/agentMessage/delta": {
+        turn.answering = true;
+        const phase = turn.phases.get(params.itemId);
+        turn.channel.push(phase ? { type: "text", delta: params.delta, item: params.itemId, phase } : { type: "text", delta: params.delta, item: params.itemId });
+        break;
+      }
       case "item/reasoning/summaryTextDelta":
         turn.answering = true;
         turn.channel.push({ type: "reasoning", delta: params.delta, item: params.itemId, part: params.summaryIndex });

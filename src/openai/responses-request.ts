@@ -163,7 +163,9 @@ function addMessage(parsed: ParsedInput, item: Record<string, unknown>, param: s
     }
     case "assistant": {
       const text = partsText(item.content, `${param}.content`, ["output_text", "input_text"]);
-      if (text) parsed.history.push(assistantHistoryItem(text));
+      // The phase goes back as the model gave it: later models answer worse without it.
+      const phase = item.phase === "commentary" || item.phase === "final_answer" ? item.phase : undefined;
+      if (text) parsed.history.push(assistantHistoryItem(text, phase));
       return;
     }
     default:

@@ -2,7 +2,7 @@
  * The Responses API `response` object and its output items, built from what a Codex turn
  * produced. Shared by the non-streamed answer and the lifecycle events of a stream.
  */
-import type { TokenUsage } from "../codex/types.ts";
+import type { MessagePhase, TokenUsage } from "../codex/types.ts";
 import type { ApiError } from "./errors.ts";
 import type { ResponseSettings } from "./responses-request.ts";
 
@@ -27,6 +27,8 @@ export interface MessageItem {
   id: string;
   status: ItemStatus;
   role: "assistant";
+  /** Only when the model gave one (gpt-5.3-codex and later). */
+  phase?: MessagePhase;
   content: OutputTextPart[];
 }
 

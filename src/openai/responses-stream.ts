@@ -8,7 +8,7 @@
  * Codex's items, closes the open item and starts a new one, so output items and their indexes
  * follow what the model produced; a reasoning item's summary parts stay apart the same way.
  */
-import type { TokenUsage, TurnEvent } from "../codex/types.ts";
+import type { MessagePhase, TokenUsage, TurnEvent } from "../codex/types.ts";
 import type { ApiError } from "./errors.ts";
 import { randomId, REASONING_ID_PREFIX } from "./ids.ts";
 import type { ResponseSettings } from "./responses-request.ts";
@@ -86,7 +86,7 @@ export class ResponseEventFold {
     const events: ResponseEvent[] = [];
     switch (event.type) {
       case "text":
-        this.#text(event.delta, event.item, events);
+        this.#text(event.delta, event.item, event.phase, events);
         return { events, stop: false };
       case "reasoning":
         if (this.options.includeReasoning) this.#reasoning(event.delta, event.item, event.part, events);
@@ -124,11 +124,11 @@ export class ResponseEventFold {
     ];
   }
 
-  #text(delta: string, source: string | undefined, events: ResponseEvent[]): void {
+  #text(delta: string, source: string | undefined, phase: MessagePhase | undefined, events: ResponseEvent[]): void {
     let open = this.#open;
     if (!open || open.item.type !== "message" || open.source !== source) {
       this.#close(events);
-      const item: MessageItem = { type: "message", id: randomId("msg_"), status: "in_progress", role: "assistant", content: [] };
+      const item: MessageItem = { type: "message", id: randomId("msg_"), status: "in_progress", role: "assistant", ...(phase ? { phase } : {}), content: [] };
       open = this.#begin({ item, index: this.#output.length, source }, events);
       item.content.push(outputTextPart(""));
       events.push(this.#event("response.content_part.added", {

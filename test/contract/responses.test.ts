@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
-import { DEFAULT_REPLY, DEFAULT_USAGE } from "../support/fake-model-server.ts";
+import { DEFAULT_REPLY, DEFAULT_USAGE, schemaInstance } from "../support/fake-model-server.ts";
 import { waitFor } from "../support/processes.ts";
 import { proxyForFile } from "../support/proxy-harness.ts";
 
@@ -250,6 +250,35 @@ describe("streamed responses", () => {
     const plain = await (await live.proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:twomsgs]] go" })).json();
     expect(plain.output.map((item: any) => item.content[0].text)).toEqual(["First message.", DEFAULT_REPLY]);
     expect(plain.output_text).toBe(`First message.${DEFAULT_REPLY}`);
+  });
+
+  test("message phases (gpt-5.3-codex and later): on each item out, back in with the history; the SDK's parse() takes the final answer", async () => {
+    const events = await streamEvents(await live.proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:twomsgs]] [[phases]] go", stream: true }));
+    const phases = (items: any[]) => items.map((item) => item.phase);
+    expect(phases(events.filter((e) => e.type === "response.output_item.added").map((e) => e.item))).toEqual(["commentary", "final_answer"]);
+    expect(phases(events.filter((e) => e.type === "response.output_item.done").map((e) => e.item))).toEqual(["commentary", "final_answer"]);
+    expect(phases(events.at(-1).response.output)).toEqual(["commentary", "final_answer"]);
+    // Without a phase from the model, the items have none (as from models before gpt-5.3-codex).
+    const unphased = await (await live.proxy.post("/v1/responses", { model: "codex-5", input: "[[scenario:twomsgs]] go" })).json();
+    expect(unphased.output.map((item: any) => "phase" in item)).toEqual([false, false]);
+
+    const schema = { type: "object", properties: { name: { type: "string" } }, required: ["name"], additionalProperties: false };
+    const parsed = await live.client.responses.parse({
+      model: "codex-5", input: "[[scenario:twomsgs]] [[phases]] who?", text: { format: { type: "json_schema", name: "person", schema, strict: true } },
+    });
+    expect(parsed.output_parsed).toEqual(schemaInstance(schema) as object);
+
+    await live.proxy.post("/v1/responses", {
+      model: "codex-5",
+      input: [
+        { role: "user", content: "first" },
+        { role: "assistant", phase: "commentary", content: [{ type: "output_text", text: "Looking." }] },
+        { role: "assistant", phase: "final_answer", content: [{ type: "output_text", text: "Done." }] },
+        { role: "user", content: "next" },
+      ],
+    });
+    const replayed = (live.proxy.fake.requests.at(-1)!.body.input as any[]).filter((i) => i.role === "assistant");
+    expect(replayed.map((i) => [i.phase, i.content[0].text])).toEqual([["commentary", "Looking."], ["final_answer", "Done."]]);
   });
 
   test("a reasoning summary in two parts keeps them apart, with summary_index 0 and 1", async () => {

@@ -15,6 +15,7 @@
  *   [[scenario:reasoning]]    a reasoning item with a summary before the text
  *   [[scenario:multisummary]] a reasoning item with two summary parts before the text
  *   [[scenario:twomsgs]]      two message items: "First message." then the reply
+ *   [[phases]]                message items carry a phase: the reply "final_answer", an earlier one "commentary"
  *   [[scenario:ctx]]          response.failed with context_length_exceeded
  *   [[scenario:incomplete]]   the reply, then response.incomplete ([[reason:R]], default max_output_tokens)
  *   [[call:NAME]] [[args:JSON]]  a function call (several pairs → parallel calls)
@@ -191,6 +192,8 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
       const calls = last?.type === "function_call_output" ? [] : markers(text, "call");
       const args = markers(text, "args");
       const delay = scenario === "slow" ? 200 : Number(markers(text, "delay")[0] ?? 0);
+      const phased = text.includes("[[phases]]");
+      const phase = (value: string) => (phased ? { phase: value } : {});
 
       const encoder = new TextEncoder();
       let aborted = false;
@@ -223,13 +226,15 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
             }
             if (scenario === "twomsgs") {
               const first = "First message.";
-              send("response.output_item.added", { output_index: index, item: { type: "message", id: `${msgId}_first`, role: "assistant", content: [] } });
+              send("response.output_item.added", { output_index: index, item: { type: "message", id: `${msgId}_first`, role: "assistant", ...phase("commentary"), content: [] } });
               send("response.output_text.delta", { item_id: `${msgId}_first`, output_index: index, content_index: 0, delta: first });
-              send("response.output_item.done", { output_index: index, item: { type: "message", id: `${msgId}_first`, role: "assistant", content: [{ type: "output_text", text: first }] } });
+              send("response.output_item.done", {
+                output_index: index, item: { type: "message", id: `${msgId}_first`, role: "assistant", ...phase("commentary"), content: [{ type: "output_text", text: first }] },
+              });
               index++;
             }
             if (calls.length === 0) {
-              send("response.output_item.added", { output_index: index, item: { type: "message", id: msgId, role: "assistant", content: [] } });
+              send("response.output_item.added", { output_index: index, item: { type: "message", id: msgId, role: "assistant", ...phase("final_answer"), content: [] } });
               const deltas = chunkText(reply, chunks);
               for (let i = 0; i < deltas.length; i++) {
                 if (aborted) return;
@@ -244,7 +249,9 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
                 if (delay) await pause(delay);
               }
               send("response.output_text.done", { item_id: msgId, output_index: index, content_index: 0, text: reply });
-              send("response.output_item.done", { output_index: index, item: { type: "message", id: msgId, role: "assistant", content: [{ type: "output_text", text: reply }] } });
+              send("response.output_item.done", {
+                output_index: index, item: { type: "message", id: msgId, role: "assistant", ...phase("final_answer"), content: [{ type: "output_text", text: reply }] },
+              });
             } else {
               calls.forEach((name, i) => {
                 const item = { type: "function_call", id: `fc_${seq}_${i}`, call_id: `call_${seq}_${i}`, name, arguments: args[i] ?? "{}" };
