@@ -24,6 +24,11 @@ export interface ChoiceRules {
   singleCall: boolean;
   /** The answer must be one JSON object (response_format json_object). */
   jsonObject: boolean;
+  /**
+   * Structured output (json_schema, json_object): a preamble message the model marks as
+   * `commentary` is not part of the answer, which must parse on its own.
+   */
+  answerOnly: boolean;
   /** `<use_tool>` block controls, in tool-block mode. */
   toolBlocks: ToolBlockPolicy | null;
   /**
@@ -106,6 +111,7 @@ export async function* runChoice(
         if (cutter?.stopped && event.type !== "usage" && event.type !== "tool_calls_complete") continue;
         switch (event.type) {
           case "text": {
+            if (rules.answerOnly && event.phase === "commentary") break;
             const gap = messages.before(event.item);
             if (gap) text(gap);
             if (!gate && !cutter) {

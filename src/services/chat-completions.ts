@@ -31,7 +31,8 @@ function startChoices(
   // A single choice has no siblings to stop: its turn takes the deadline's signal as it is.
   const siblings = plan.n > 1 ? new AbortController() : null;
   const signal = siblings ? AbortSignal.any([deadline.signal, siblings.signal]) : deadline.signal;
-  const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, toolBlocks, stop: plan.stop };
+  const answerOnly = plan.jsonObject || plan.turn.outputSchema !== null;
+  const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, answerOnly, toolBlocks, stop: plan.stop };
   const touch = () => deadline.touch();
   const choices = Array.from({ length: plan.n }, (_, i) => runChoice(backend, plan.turn, signal, rules, touch, (usage) => (usages[i] = usage)));
   return mergeChoices(choices, (reason) => siblings?.abort(reason));

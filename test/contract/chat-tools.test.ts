@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
-import { DEFAULT_USAGE, schemaInstance, type RecordedRequest } from "../support/fake-model-server.ts";
+import { DEFAULT_REPLY, DEFAULT_USAGE, schemaInstance, type RecordedRequest } from "../support/fake-model-server.ts";
 import { codexPids } from "../support/processes.ts";
 import { readSse, startProxy, TEST_KEY, type ProxyUnderTest } from "../support/proxy-harness.ts";
 
@@ -261,6 +261,24 @@ describe("structured output, n, reasoning", () => {
     });
     expect(bad.status).toBe(502);
     expect((await bad.json()).error.code).toBe("invalid_json_output");
+  });
+
+  test("structured output: a preamble the model marks as commentary is left out, so the answer parses (streamed too); plain text keeps it", async () => {
+    const schema = { type: "object", properties: { name: { type: "string" } }, required: ["name"], additionalProperties: false };
+    const ask = (content: string, extra: Record<string, unknown>) => ({ model: "codex-5", messages: [{ role: "user", content }], ...extra });
+    const parsed = await client.chat.completions.parse({
+      ...ask("[[scenario:twomsgs]] [[phases]] who?", {}),
+      response_format: { type: "json_schema", json_schema: { name: "person", schema, strict: true } },
+    } as never);
+    expect((parsed as any).choices[0].message.parsed).toEqual(schemaInstance(schema));
+    const object = await (await proxy.post("/v1/chat/completions", ask('[[scenario:twomsgs]] [[phases]] [[reply:{"a":1}]]', { response_format: { type: "json_object" } }))).json();
+    expect(object.choices[0].message.content).toBe('{"a":1}');
+    const streamed = await readSse(await proxy.post("/v1/chat/completions", ask('[[scenario:twomsgs]] [[phases]] [[reply:{"a":1}]]', {
+      response_format: { type: "json_object" }, stream: true,
+    })));
+    expect(streamed.data.slice(0, -1).map((c: any) => c.choices[0]?.delta?.content ?? "").join("")).toBe('{"a":1}');
+    const plain = await (await proxy.post("/v1/chat/completions", ask("[[scenario:twomsgs]] [[phases]] hi", {}))).json();
+    expect(plain.choices[0].message.content).toBe(`First message.\n\n${DEFAULT_REPLY}`);
   });
 
   test("n=3: three threads, three different answers, usage summed (both modes)", async () => {
