@@ -143,6 +143,7 @@ test(`${CLIENTS} clients hanging up at random points (seed ${SEED}): turns inter
   // model: no reply finishes within the longest timer, so none of them could have completed.
   const abandoned = outcomes.filter((o) => !o.completed && o.cutAfterDeltas === null);
   const reachedModel = abandoned.map((o) => ({ o, request: upstreamFor(o.id) })).filter(({ request }) => request);
+  console.log(`storm: ${reachedModel.length} abandoned on a timer after reaching the model (${reachedModel.filter(({ o }) => !o.stream).length} not streamed)`);
   for (const { o, request } of reachedModel) {
     expect({ id: o.id, stream: o.stream, ...(await request!.finished) }).toEqual({ id: o.id, stream: o.stream, aborted: true });
   }
