@@ -38,8 +38,6 @@ export interface RecordedRequest {
   finished: Promise<{ aborted: boolean }>;
   /** How many earlier responses were still streaming when this request arrived. */
   openOnArrival: number;
-  /** When it arrived (`performance.now()` of this process). */
-  arrivedAt: number;
 }
 
 export interface FakeModelServer {
@@ -158,7 +156,7 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
         ended = true;
         settle(how);
       };
-      requests.push({ body, headers, finished, openOnArrival: open++, arrivedAt: performance.now() });
+      requests.push({ body, headers, finished, openOnArrival: open++ });
 
       const input: ResponseItem[] = body.input ?? [];
       const last = input[input.length - 1];
