@@ -48,17 +48,6 @@ export function mapRpcError(rpc: { code: number; message: string }): ApiError {
 }
 
 /**
- * The model's response broke off after part of the answer was already handed on, and Codex
- * is about to ask for it again from the start: the retry would repeat that part (twice the
- * text, or a call made twice), so the request fails instead, as a retryable 502.
- */
-export const droppedMidAnswer = () =>
-  new ApiError({
-    status: 502, type: "server_error", code: "upstream_unavailable",
-    message: "The model provider dropped the response part-way through the answer; retry the request.",
-  });
-
-/**
  * Codex fails a turn whose model response stopped at its output limit ("Incomplete response
  * returned, reason: max_output_tokens"), though the answer so far is fine. (A content-filter
  * stop is retried by Codex and reaches us as a dropped stream: a real failure.)

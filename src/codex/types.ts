@@ -68,6 +68,13 @@ export type TurnEvent =
   | { type: "tool_calls_complete" }
   /** The model's answer was cut short by its output limit; the turn ends with what it had. */
   | { type: "incomplete" }
+  /**
+   * The model response under way broke off after some of it was handed on, and Codex is
+   * asking for it again from the start: what it produced since the last `usage` will come
+   * again. (A retry before any output is not reported.) A reader whose client already got
+   * part of that output must fail the request rather than repeat it.
+   */
+  | { type: "retry" }
   | { type: "usage"; usage: TokenUsage };
 
 export interface BackendHealth {

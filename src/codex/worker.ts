@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
 import { INTERRUPT_WAIT_MS, unlessAborted } from "./abortable-wait.ts";
-import { cutByOutputLimit, droppedMidAnswer, mapCodexError, mapRpcError } from "./error-mapping.ts";
+import { cutByOutputLimit, mapCodexError, mapRpcError } from "./error-mapping.ts";
 import { EventChannel } from "./event-channel.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
 import { ClientToolCalls, NOT_RUN_HERE } from "./client-tool-calls.ts";
@@ -290,10 +290,12 @@ export class CodexWorker {
         break;
       case "error":
         // Codex retries a model response that broke off (`willRetry`). Before any of it was
-        // handed on that is invisible; after, the retry would repeat what was already sent.
-        if (params.willRetry === true && turn.answering) turn.channel.fail(droppedMidAnswer());
+        // handed on that is invisible; after, the reader decides what the repeat would undo.
+        if (params.willRetry === true && turn.answering) turn.channel.push({ type: "retry" });
         break;
       case "thread/tokenUsage/updated": {
+        // Once per finished model response (with or without raw events): a later retry is of the next one.
+        turn.answering = false;
         // One ephemeral thread per request, so the thread total is exactly this request's usage.
         const t = params.tokenUsage.total;
         turn.channel.push({

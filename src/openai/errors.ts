@@ -91,6 +91,17 @@ export const serviceUnavailable = (message: string, code = "service_unavailable"
 export const internalError = (message = "The server had an error while processing your request.") =>
   new ApiError({ status: 500, type: "server_error", code: "internal_error", message });
 
+/**
+ * The model's response broke off after part of the answer reached the client, and Codex is
+ * asking for it again from the start (a `retry` event): the retry would repeat that part
+ * (twice the text, or a call made twice), so the request fails instead, as a retryable 502.
+ */
+export const droppedMidAnswer = () =>
+  new ApiError({
+    status: 502, type: "server_error", code: "upstream_unavailable",
+    message: "The model provider dropped the response part-way through the answer; retry the request.",
+  });
+
 /** The client hung up (nginx's 499): never sent, but what the logs and metrics record. */
 export const clientClosed = () =>
   new ApiError({ status: 499, type: "invalid_request_error", code: "client_closed_request", message: "The client closed the request." });

@@ -9,7 +9,7 @@
  * follow what the model produced; a reasoning item's summary parts stay apart the same way.
  */
 import type { MessagePhase, TokenUsage, TurnEvent } from "../codex/types.ts";
-import type { ApiError } from "./errors.ts";
+import { droppedMidAnswer, type ApiError } from "./errors.ts";
 import { randomId, REASONING_ID_PREFIX } from "./ids.ts";
 import type { ResponseSettings } from "./responses-request.ts";
 import {
@@ -42,6 +42,8 @@ export class ResponseEventFold {
   #usage: TokenUsage | null = null;
   #incomplete = false;
   #calls = 0;
+  /** An item or part of one came from the model response under way (a `retry` would repeat it). */
+  #produced = false;
 
   constructor(
     private readonly meta: ResponseMeta,
@@ -86,18 +88,29 @@ export class ResponseEventFold {
     const events: ResponseEvent[] = [];
     switch (event.type) {
       case "text":
+        this.#produced = true;
         this.#text(event.delta, event.item, event.phase, events);
         return { events, stop: false };
       case "reasoning":
-        if (this.options.includeReasoning) this.#reasoning(event.delta, event.item, event.part, events);
+        if (this.options.includeReasoning) {
+          this.#produced = true;
+          this.#reasoning(event.delta, event.item, event.part, events);
+        }
         return { events, stop: false };
       case "tool_call":
         // parallel_tool_calls:false keeps the first call; the step still runs to its end for its usage.
-        if (this.options.parallelToolCalls || this.#calls === 0) this.#functionCall(event, events);
+        if (this.options.parallelToolCalls || this.#calls === 0) {
+          this.#produced = true;
+          this.#functionCall(event, events);
+        }
+        return { events, stop: false };
+      case "retry":
+        if (this.#produced) throw droppedMidAnswer();
         return { events, stop: false };
       case "tool_calls_complete":
         return { events, stop: true };
       case "usage":
+        this.#produced = false;
         this.#usage = event.usage;
         return { events, stop: false };
       case "incomplete":

@@ -6,7 +6,7 @@
  */
 import type { CodexBackend, TokenUsage, TurnEvent, TurnRequest } from "../codex/types.ts";
 import { emptyChoice, type ChoiceResult, type ToolCall } from "../openai/chat-completion.ts";
-import { ApiError } from "../openai/errors.ts";
+import { ApiError, droppedMidAnswer } from "../openai/errors.ts";
 import { isJsonObjectText } from "../openai/response-format.ts";
 import { MessageJoin } from "../openai/message-join.ts";
 import { StopSequenceCutter } from "../openai/stop-sequences.ts";
@@ -91,6 +91,16 @@ export async function* runChoice(
   };
   const text = (delta: string) => pass(cutter ? cutter.push(delta) : delta);
   const messages = new MessageJoin();
+  /** Something of the model response under way was kept for the answer (a `retry` would repeat it). */
+  let produced = false;
+  /**
+   * Structured output: a preamble marked as commentary is held back, and dropped once an
+   * answer follows; a turn that ends on it gives it as the answer (providers do not mark
+   * phases consistently). `heldAtResponse` is what was held when the response under way began.
+   */
+  let held = "";
+  let heldAtResponse = "";
+  let answered = false;
   try {
     let stop = false;
     while (!stop) {
@@ -111,7 +121,12 @@ export async function* runChoice(
         if (cutter?.stopped && event.type !== "usage" && event.type !== "tool_calls_complete") continue;
         switch (event.type) {
           case "text": {
-            if (rules.answerOnly && event.phase === "commentary") break;
+            if (rules.answerOnly && event.phase === "commentary" && !answered) {
+              held += event.delta;
+              break;
+            }
+            answered = true;
+            produced = true;
             const gap = messages.before(event.item);
             if (gap) text(gap);
             if (!gate && !cutter) {
@@ -125,10 +140,17 @@ export async function* runChoice(
             break;
           }
           case "reasoning":
+            produced = true;
             choice.reasoning += event.delta;
             out.push(event);
             break;
+          case "retry":
+            // Past a stop sequence (skipped above) the repeat is discarded like the rest.
+            if (produced) throw droppedMidAnswer();
+            held = heldAtResponse;
+            break;
           case "tool_call": {
+            produced = true;
             // The text before a call is complete: what the stop cutter held back goes out first
             // (OpenAI sends no content after a call's deltas).
             if (cutter) pass(cutter.flush());
@@ -146,6 +168,8 @@ export async function* runChoice(
             stop = true;
             break;
           case "usage":
+            produced = false;
+            heldAtResponse = held;
             choice.usage = event.usage;
             onUsage(event.usage);
             break;
@@ -162,6 +186,7 @@ export async function* runChoice(
       }
     }
     clearTimeout(grace);
+    if (!answered && held) text(held);
     if (!cutByGate) {
       // The model's output is complete (its turn ended, or its step did at its tool calls): what
       // was held back because it might have begun a stop sequence or a block is plain text.

@@ -8,7 +8,7 @@ import type { CompletionsPlan } from "../openai/completions-request.ts";
 import {
   CompletionChunkEncoder, textCompletion, type CompletionChoiceResult, type CompletionFinishReason,
 } from "../openai/completions-response.ts";
-import { toApiError } from "../openai/errors.ts";
+import { droppedMidAnswer, toApiError } from "../openai/errors.ts";
 import { MessageJoin } from "../openai/message-join.ts";
 import { cutAtStop, StopSequenceCutter } from "../openai/stop-sequences.ts";
 import { sumUsage } from "../openai/usage.ts";
@@ -18,18 +18,27 @@ import { closeTurns, mergeTurns, type StartedTurn } from "./turn-stream.ts";
 /** A stop sequence ends the text as the client asked ("stop"); a turn cut short (dev guard, output limit) is "length". */
 const finishReason = (stopped: boolean, cut: boolean): CompletionFinishReason => (cut && !stopped ? "length" : "stop");
 
-async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnDeadline) {
+async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnDeadline, stop: readonly string[]) {
   let text = "";
   let usage: TokenUsage | null = null;
   let incomplete = false;
+  /** Where the model response under way began in `text`. */
+  let responseStart = 0;
   const messages = new MessageJoin();
   for await (const events of backend.runTurn(turn, deadline.signal)) {
     deadline.touch();
     for (const event of events) {
       if (event.type === "text") {
         text += messages.before(event.item) + event.delta;
-      } else if (event.type === "usage") usage = event.usage;
-      else if (event.type === "incomplete") incomplete = true;
+      } else if (event.type === "usage") {
+        usage = event.usage;
+        responseStart = text.length;
+      } else if (event.type === "incomplete") {
+        incomplete = true;
+      } else if (event.type === "retry" && text.length > responseStart && cutAtStop(text, stop) === text) {
+        // Nothing is sent yet, but the same rule as streamed: past a stop sequence the repeat is cut off anyway.
+        throw droppedMidAnswer();
+      }
     }
   }
   return { text, usage, incomplete };
@@ -38,7 +47,7 @@ async function runText(backend: CodexBackend, turn: TurnRequest, deadline: TurnD
 export async function completeText(
   backend: CodexBackend, plan: CompletionsPlan, meta: CompletionMeta, deadline: TurnDeadline, reportUsage: UsageReporter,
 ) {
-  const runs = await Promise.all(plan.choices.map((c) => runText(backend, c.turn, deadline))).catch((error) => {
+  const runs = await Promise.all(plan.choices.map((c) => runText(backend, c.turn, deadline, plan.stop))).catch((error) => {
     deadline.abort(error); // the other choices' turns stop too
     throw error;
   });
@@ -62,6 +71,8 @@ export async function* textCompletionFrames(
   const finished = plan.choices.map(() => false);
   const usages: Array<TokenUsage | null> = plan.choices.map(() => null);
   const incomplete = plan.choices.map(() => false);
+  /** Text of the model response under way reached the client (a `retry` would repeat it). */
+  const produced = plan.choices.map(() => false);
   const messages = plan.choices.map(() => new MessageJoin());
   try {
     if (plan.echo) yield plan.choices.map((choice, i) => encoder.text(i, choice.prompt)).join("");
@@ -77,12 +88,17 @@ export async function* textCompletionFrames(
       } else {
         for (const event of step.events) {
           if (event.type === "text") {
+            produced[index] = true;
             const text = cutter.push(messages[index]!.before(event.item) + event.delta);
             if (text) frames += encoder.text(index, text);
           } else if (event.type === "usage") {
             usages[index] = event.usage;
+            produced[index] = false;
           } else if (event.type === "incomplete") {
             incomplete[index] = true;
+          } else if (event.type === "retry" && produced[index] && !cutter.stopped) {
+            // Past a stop sequence the choice is over for the client, and the repeat is not sent.
+            throw droppedMidAnswer();
           }
         }
       }

@@ -279,6 +279,14 @@ describe("structured output, n, reasoning", () => {
     expect(streamed.data.slice(0, -1).map((c: any) => c.choices[0]?.delta?.content ?? "").join("")).toBe('{"a":1}');
     const plain = await (await proxy.post("/v1/chat/completions", ask("[[scenario:twomsgs]] [[phases]] hi", {}))).json();
     expect(plain.choices[0].message.content).toBe(`First message.\n\n${DEFAULT_REPLY}`);
+    // Providers do not mark phases consistently: an answer that is all commentary is still the answer.
+    for (const stream of [false, true]) {
+      const res = await proxy.post("/v1/chat/completions", ask('[[phase:commentary]] [[reply:{"a":2}]]', { response_format: { type: "json_object" }, stream }));
+      const content = stream
+        ? (await readSse(res)).data.slice(0, -1).map((c: any) => c.choices[0]?.delta?.content ?? "").join("")
+        : (await res.json()).choices[0].message.content;
+      expect([stream, content]).toEqual([stream, '{"a":2}']);
+    }
   });
 
   test("n=3: three threads, three different answers, usage summed (both modes)", async () => {

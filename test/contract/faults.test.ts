@@ -173,6 +173,22 @@ describe("Codex retries a model stream that broke off (stream_max_retries = 1, a
     expect(proxy.server.backend.workers()[0]!.inFlight).toBe(0);
     expect((await proxy.post(CHAT, ask("after the breaks"))).status).toBe(200);
   });
+
+  test("broken off after a stop sequence: the client already has its whole answer, so nothing fails", async () => {
+    // The first delta, "ab", holds the stop sequence "b": the answer is "a" whatever comes after.
+    const chat = await (await proxy.post(CHAT, { ...ask(once("cutonce")), stop: ["b"] })).json();
+    expect([chat.choices[0].message.content, chat.choices[0].finish_reason]).toEqual(["a", "stop"]);
+    const frames = dataFrames(await (await proxy.post(CHAT, { ...ask(once("cutonce"), true), stop: ["b"] })).text());
+    expect(frames.some((f) => f.error)).toBe(false);
+    expect(frames.slice(0, -1).map((f) => f.choices?.[0]?.delta?.content ?? "").join("")).toBe("a");
+    for (const stream of [false, true]) {
+      const res = await proxy.post("/v1/completions", { model: "codex-5", prompt: once("cutonce"), stop: ["b"], stream });
+      const text = stream
+        ? dataFrames(await res.text()).slice(0, -1).map((f) => (f.error ? "<error>" : f.choices?.[0]?.text ?? "")).join("")
+        : (await res.json()).choices[0].text;
+      expect([stream, res.status, text]).toEqual([stream, 200, "a"]);
+    }
+  });
 });
 
 describe("the model stalls mid-stream", () => {

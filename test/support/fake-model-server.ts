@@ -16,6 +16,7 @@
  *   [[scenario:multisummary]] a reasoning item with two summary parts before the text
  *   [[scenario:twomsgs]]      two message items: "First message." then the reply
  *   [[phases]]                message items carry a phase: the reply "final_answer", an earlier one "commentary"
+ *   [[phase:P]]               the reply's phase is P (implies [[phases]])
  *   [[scenario:ctx]]          response.failed with context_length_exceeded
  *   [[scenario:incomplete]]   the reply, then response.incomplete ([[reason:R]], default max_output_tokens)
  *   [[call:NAME]] [[args:JSON]]  a function call (several pairs → parallel calls)
@@ -192,7 +193,8 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
       const calls = last?.type === "function_call_output" ? [] : markers(text, "call");
       const args = markers(text, "args");
       const delay = scenario === "slow" ? 200 : Number(markers(text, "delay")[0] ?? 0);
-      const phased = text.includes("[[phases]]");
+      const replyPhase = markers(text, "phase")[0];
+      const phased = text.includes("[[phases]]") || replyPhase !== undefined;
       const phase = (value: string) => (phased ? { phase: value } : {});
 
       const encoder = new TextEncoder();
@@ -234,7 +236,7 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
               index++;
             }
             if (calls.length === 0) {
-              send("response.output_item.added", { output_index: index, item: { type: "message", id: msgId, role: "assistant", ...phase("final_answer"), content: [] } });
+              send("response.output_item.added", { output_index: index, item: { type: "message", id: msgId, role: "assistant", ...phase(replyPhase ?? "final_answer"), content: [] } });
               const deltas = chunkText(reply, chunks);
               for (let i = 0; i < deltas.length; i++) {
                 if (aborted) return;
@@ -250,7 +252,7 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
               }
               send("response.output_text.done", { item_id: msgId, output_index: index, content_index: 0, text: reply });
               send("response.output_item.done", {
-                output_index: index, item: { type: "message", id: msgId, role: "assistant", ...phase("final_answer"), content: [{ type: "output_text", text: reply }] },
+                output_index: index, item: { type: "message", id: msgId, role: "assistant", ...phase(replyPhase ?? "final_answer"), content: [{ type: "output_text", text: reply }] },
               });
             } else {
               calls.forEach((name, i) => {
