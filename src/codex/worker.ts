@@ -61,6 +61,8 @@ interface ActiveTurn {
   inputParam: string;
   /** Part of the current model response (text, reasoning, a call) was handed on. */
   answering: boolean;
+  /** The thread's token total last reported (-1: none yet). */
+  usageTotal: number;
   /** The phase of each message item that has one (from `item/started`). */
   phases: Map<string, MessagePhase>;
   done: Promise<void>;
@@ -202,7 +204,7 @@ export class CodexWorker {
       let markDone!: () => void;
       const done = new Promise<void>((r) => (markDone = r));
       turn = {
-        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone, inputParam: request.inputParam, answering: false, phases: new Map(),
+        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone, inputParam: request.inputParam, answering: false, usageTotal: -1, phases: new Map(),
         tools: new ClientToolCalls(
           request.tools.map((t) => t.name),
           request.history.flatMap((item) => (item.type === "function_call" ? [item.call_id] : [])),
@@ -294,10 +296,13 @@ export class CodexWorker {
         if (params.willRetry === true && turn.answering) turn.channel.push({ type: "retry" });
         break;
       case "thread/tokenUsage/updated": {
-        // Once per finished model response (with or without raw events): a later retry is of the next one.
-        turn.answering = false;
         // One ephemeral thread per request, so the thread total is exactly this request's usage.
         const t = params.tokenUsage.total;
+        // When a model stream breaks, Codex repeats the last total before its retry notice: only
+        // a new total ends a model response (a later retry is of the next one).
+        if (t.totalTokens === turn.usageTotal) break;
+        turn.usageTotal = t.totalTokens;
+        turn.answering = false;
         turn.channel.push({
           type: "usage",
           usage: {

@@ -94,12 +94,14 @@ export async function* runChoice(
   /** Something of the model response under way was kept for the answer (a `retry` would repeat it). */
   let produced = false;
   /**
-   * Structured output: a preamble marked as commentary is held back, and dropped once an
-   * answer follows; a turn that ends on it gives it as the answer (providers do not mark
-   * phases consistently). `heldAtResponse` is what was held when the response under way began.
+   * Structured output: every message marked as commentary is held back and left out; only a
+   * turn with no answer at all (no other text, no call) gives it as the answer, since
+   * providers do not mark phases consistently. `heldAtResponse` is what was held when the
+   * response under way began.
    */
   let held = "";
   let heldAtResponse = "";
+  let heldJoin = new MessageJoin();
   let answered = false;
   try {
     let stop = false;
@@ -121,8 +123,8 @@ export async function* runChoice(
         if (cutter?.stopped && event.type !== "usage" && event.type !== "tool_calls_complete") continue;
         switch (event.type) {
           case "text": {
-            if (rules.answerOnly && event.phase === "commentary" && !answered) {
-              held += event.delta;
+            if (rules.answerOnly && event.phase === "commentary") {
+              held += heldJoin.before(event.item) + event.delta;
               break;
             }
             answered = true;
@@ -148,6 +150,8 @@ export async function* runChoice(
             // Past a stop sequence (skipped above) the repeat is discarded like the rest.
             if (produced) throw droppedMidAnswer();
             held = heldAtResponse;
+            // The repeat's messages follow what earlier responses left held, if anything.
+            if (!held) heldJoin = new MessageJoin();
             break;
           case "tool_call": {
             produced = true;
@@ -186,7 +190,7 @@ export async function* runChoice(
       }
     }
     clearTimeout(grace);
-    if (!answered && held) text(held);
+    if (held && !answered && choice.toolCalls.length === 0 && !cutByGate && !gate?.count) text(held);
     if (!cutByGate) {
       // The model's output is complete (its turn ended, or its step did at its tool calls): what
       // was held back because it might have begun a stop sequence or a block is plain text.

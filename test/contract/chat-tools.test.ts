@@ -287,6 +287,13 @@ describe("structured output, n, reasoning", () => {
         : (await res.json()).choices[0].message.content;
       expect([stream, content]).toEqual([stream, '{"a":2}']);
     }
+    // A preamble before a call is no content (a call is the answer), streamed or not.
+    const tools = [weather];
+    const withCall = ask("[[preamble:Let me check.]] [[phases]] [[call:get_weather]]", { tools, response_format: { type: "json_object" } });
+    const called = await (await proxy.post("/v1/chat/completions", withCall)).json();
+    expect([called.choices[0].message.content, called.choices[0].finish_reason]).toEqual([null, "tool_calls"]);
+    const calledFrames = (await readSse(await proxy.post("/v1/chat/completions", { ...withCall, stream: true }))).data.slice(0, -1);
+    expect(calledFrames.some((c: any) => c.choices[0]?.delta?.content)).toBe(false);
   });
 
   test("n=3: three threads, three different answers, usage summed (both modes)", async () => {

@@ -174,6 +174,16 @@ describe("Codex retries a model stream that broke off (stream_max_retries = 1, a
     expect((await proxy.post(CHAT, ask("after the breaks"))).status).toBe(200);
   });
 
+  test("broken off in a turn's second model response (no tools offered): never the part twice", async () => {
+    // Response 1: a preamble and a call to a tool nobody offered, which Codex answers itself;
+    // response 2 breaks after its first delta, and Codex repeats the last token total first.
+    const turn = () => `[[preamble:Let me check.]] [[call:shell]] [[cutresult]] [[chunks:4]] #${++n}`;
+    await expectEnvelope(await proxy.post(CHAT, ask(turn())), 502, "server_error", "upstream_unavailable");
+    const streamed = await (await proxy.post(CHAT, ask(turn(), true))).text();
+    expectErrorFrameThenDone(streamed, "server_error", "upstream_unavailable");
+    expect((await proxy.post("/v1/responses", { model: "codex-5", input: turn() })).status).toBe(502);
+  });
+
   test("broken off after a stop sequence: the client already has its whole answer, so nothing fails", async () => {
     // The first delta, "ab", holds the stop sequence "b": the answer is "a" whatever comes after.
     const chat = await (await proxy.post(CHAT, { ...ask(once("cutonce")), stop: ["b"] })).json();

@@ -20,6 +20,8 @@
  *   [[scenario:ctx]]          response.failed with context_length_exceeded
  *   [[scenario:incomplete]]   the reply, then response.incomplete ([[reason:R]], default max_output_tokens)
  *   [[call:NAME]] [[args:JSON]]  a function call (several pairs → parallel calls)
+ *   [[preamble:TEXT]]         a message item with TEXT before the calls ("commentary" with [[phases]])
+ *   [[cutresult]]             answering a function_call_output: cut after the first delta, the first time only
  *   [[usage:IN,CACHED,OUT,REASONING]]  the usage block to report
  *   [[chunks:N]]              stream the reply in N deltas (default 4)
  *   [[size:N]]                answer with N characters of filler text (benchmarks)
@@ -163,6 +165,11 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
       const last = input[input.length - 1];
       const text = lastUserText(input);
       let scenario = markers(text, "scenario")[0] ?? "text";
+      if (text.includes("[[cutresult]]") && last?.type === "function_call_output") {
+        const key = `${text}\u0000result`;
+        if (!cutOnce.has(key)) scenario = "cut";
+        cutOnce.add(key);
+      }
       if (scenario === "cutonce" || scenario === "dropfirst") {
         const first = !cutOnce.has(text);
         cutOnce.add(text);
@@ -255,6 +262,16 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
                 output_index: index, item: { type: "message", id: msgId, role: "assistant", ...phase(replyPhase ?? "final_answer"), content: [{ type: "output_text", text: reply }] },
               });
             } else {
+              const preamble = markers(text, "preamble")[0];
+              if (preamble) {
+                const id = `${msgId}_pre`;
+                send("response.output_item.added", { output_index: index, item: { type: "message", id, role: "assistant", ...phase("commentary"), content: [] } });
+                send("response.output_text.delta", { item_id: id, output_index: index, content_index: 0, delta: preamble });
+                send("response.output_item.done", {
+                  output_index: index, item: { type: "message", id, role: "assistant", ...phase("commentary"), content: [{ type: "output_text", text: preamble }] },
+                });
+                index++;
+              }
               calls.forEach((name, i) => {
                 const item = { type: "function_call", id: `fc_${seq}_${i}`, call_id: `call_${seq}_${i}`, name, arguments: args[i] ?? "{}" };
                 send("response.output_item.done", { output_index: index + i, item });
