@@ -6,12 +6,12 @@ import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
 import { INTERRUPT_WAIT_MS, unlessAborted } from "./abortable-wait.ts";
-import { cutByOutputLimit, mapCodexError, mapRpcError } from "./error-mapping.ts";
-import { EventChannel } from "./event-channel.ts";
+import { ActiveTurn } from "./active-turn.ts";
+import { mapCodexError, mapRpcError } from "./error-mapping.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
-import { ClientToolCalls, NOT_RUN_HERE } from "./client-tool-calls.ts";
+import { NOT_RUN_HERE } from "./client-tool-calls.ts";
 import { LivenessProbe, loginMissing, type LivenessOptions } from "./liveness.ts";
-import type { MessagePhase, TurnEvent, TurnRequest } from "./types.ts";
+import type { TurnEvent, TurnRequest } from "./types.ts";
 
 export interface WorkerOptions {
   command: string[];
@@ -50,24 +50,6 @@ export const OPTED_OUT_NOTIFICATIONS = [
   "turn/started",
   "item/completed",
 ];
-
-interface ActiveTurn {
-  channel: EventChannel<TurnEvent>;
-  turnId: string | null;
-  /** Codex reported turn/completed (in any status): nothing left to interrupt. */
-  completed: boolean;
-  tools: ClientToolCalls;
-  /** The request field holding the conversation, for the context-length error. */
-  inputParam: string;
-  /** Part of the current model response (text, reasoning, a call) was handed on. */
-  answering: boolean;
-  /** The thread's token total last reported (-1: none yet). */
-  usageTotal: number;
-  /** The phase of each message item that has one (from `item/started`). */
-  phases: Map<string, MessagePhase>;
-  done: Promise<void>;
-  markDone(): void;
-}
 
 export class CodexWorker {
   #child: ChildProcess | null = null;
@@ -201,15 +183,7 @@ export class CodexWorker {
       // Nothing runs on a thread yet: one that starts after the abort is just let go.
       const started = await unlessAborted(starting, signal, 0, (late) => rpc.request("thread/unsubscribe", { threadId: late.thread.id }));
       threadId = started.thread.id as string;
-      let markDone!: () => void;
-      const done = new Promise<void>((r) => (markDone = r));
-      turn = {
-        channel: new EventChannel<TurnEvent>(), turnId: null, completed: false, done, markDone, inputParam: request.inputParam, answering: false, usageTotal: -1, phases: new Map(),
-        tools: new ClientToolCalls(
-          request.tools.map((t) => t.name),
-          request.history.flatMap((item) => (item.type === "function_call" ? [item.call_id] : [])),
-        ),
-      };
+      turn = new ActiveTurn(request);
       this.#turns.set(threadId, turn);
       if (signal.aborted) throw signal.reason;
       const thread = threadId;
@@ -273,69 +247,7 @@ export class CodexWorker {
 
   #onNotification(method: string, params: any): void {
     const turn = params?.threadId ? this.#turns.get(params.threadId) : undefined;
-    if (!turn) return;
-    switch (method) {
-      case "item/started": {
-        const item = params.item;
-        if (item?.type === "agentMessage" && (item.phase === "commentary" || item.phase === "final_answer")) turn.phases.set(item.id, item.phase);
-        break;
-      }
-      case "item/agentMessage/delta": {
-        turn.answering = true;
-        const phase = turn.phases.get(params.itemId);
-        turn.channel.push(phase ? { type: "text", delta: params.delta, item: params.itemId, phase } : { type: "text", delta: params.delta, item: params.itemId });
-        break;
-      }
-      case "item/reasoning/summaryTextDelta":
-        turn.answering = true;
-        turn.channel.push({ type: "reasoning", delta: params.delta, item: params.itemId, part: params.summaryIndex });
-        break;
-      case "error":
-        // Codex retries a model response that broke off (`willRetry`). Before any of it was
-        // handed on that is invisible; after, the reader decides what the repeat would undo.
-        if (params.willRetry === true && turn.answering) turn.channel.push({ type: "retry" });
-        break;
-      case "thread/tokenUsage/updated": {
-        // One ephemeral thread per request, so the thread total is exactly this request's usage.
-        const t = params.tokenUsage.total;
-        // When a model stream breaks, Codex repeats the last total before its retry notice: only
-        // a new total ends a model response (a later retry is of the next one).
-        if (t.totalTokens === turn.usageTotal) break;
-        turn.usageTotal = t.totalTokens;
-        turn.answering = false;
-        turn.channel.push({
-          type: "usage",
-          usage: {
-            inputTokens: t.inputTokens, cachedInputTokens: t.cachedInputTokens, outputTokens: t.outputTokens,
-            reasoningOutputTokens: t.reasoningOutputTokens, totalTokens: t.totalTokens,
-          },
-        });
-        break;
-      }
-      case "rawResponseItem/completed": {
-        const call = turn.tools.onRawItem(params.item);
-        if (call) {
-          turn.answering = true;
-          turn.channel.push(call);
-        }
-        break;
-      }
-      case "rawResponse/completed":
-        // The model response is whole: a later retry is of the next one.
-        turn.answering = false;
-        for (const event of turn.tools.onRawResponse(params.usage)) turn.channel.push(event);
-        break;
-      case "turn/completed": {
-        turn.completed = true;
-        const status = params.turn?.status;
-        const incomplete = status === "failed" && cutByOutputLimit(params.turn.error);
-        if (incomplete) turn.channel.push({ type: "incomplete" });
-        if (status === "failed" && !incomplete) turn.channel.fail(mapCodexError(params.turn.error, turn.inputParam));
-        else turn.channel.end();
-        turn.markDone();
-        break;
-      }
-    }
+    turn?.onNotification(method, params);
   }
 
   async #onServerRequest(method: string, params: any): Promise<unknown> {
@@ -362,10 +274,7 @@ export class CodexWorker {
   #onExit(code: number | null): void {
     this.#ready = false;
     this.#liveness?.stop();
-    for (const turn of this.#turns.values()) {
-      turn.channel.fail(this.#exitReason());
-      turn.markDone();
-    }
+    for (const turn of this.#turns.values()) turn.lost(this.#exitReason());
     this.#turns.clear();
     this.#resolveExited(code);
   }
