@@ -25,8 +25,8 @@ export interface ChoiceRules {
   /** The answer must be one JSON object (response_format json_object). */
   jsonObject: boolean;
   /**
-   * Structured output (json_schema, json_object): a preamble message the model marks as
-   * `commentary` is not part of the answer, which must parse on its own.
+   * Structured output (json_schema, json_object): a message the model marks as `commentary`
+   * is not part of the answer, which must parse on its own.
    */
   answerOnly: boolean;
   /** `<use_tool>` block controls, in tool-block mode. */

@@ -136,7 +136,7 @@ export function startFakeModelServer(options: { port?: number } = {}): FakeModel
   const requests: RecordedRequest[] = [];
   let seq = 0;
   let open = 0;
-  /** The user texts of `cutonce`/`dropfirst` requests already cut once. */
+  /** What was already cut once: the user texts of `cutonce`/`dropfirst`, and of `[[cutresult]]` answers to a tool result. */
   const cutOnce = new Set<string>();
 
   const server = Bun.serve({
