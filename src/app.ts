@@ -80,6 +80,27 @@ function needsKey(path: string, method: string, config: Config): boolean {
   return path.startsWith("/v1/");
 }
 
+/** @elysiajs/cors as configured (PROXY_CORS_ALLOWED_ORIGINS). */
+function corsPlugin(config: Config) {
+  const wildcard = config.cors.origins.includes("*");
+  return cors({
+    // Any origin as a predicate, not `true`: the plugin answers `true` with `Vary: *`, which
+    // keeps every response (the model list included) out of every cache; a predicate gets
+    // `Vary: Origin`. The origin is echoed either way.
+    origin: wildcard ? () => true : [...config.cors.origins],
+    credentials: !wildcard,
+    // One string, not a list: the plugin joins a list again for every response.
+    methods: "GET, POST, HEAD, OPTIONS",
+    allowedHeaders: ["Authorization", "Content-Type", "Accept", "X-Request-Id", "X-No-Keepalive", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta",
+      "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime",
+      "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count", "X-Stainless-Timeout", "X-Stainless-Helper-Method",
+      "X-Stainless-Poll-Helper", "X-Stainless-Custom-Poll-Interval", "User-Agent", "X-Proxy-Output-Mode"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "X-RateLimit-Limit-Requests", "X-RateLimit-Remaining-Requests", "X-RateLimit-Reset-Requests",
+      "X-Proxy-Output-Mode", "X-Codex-Stop-After-Tools-Mode", "X-Codex-Tool-Call-Count", "X-Codex-Tool-Call-Truncated"],
+    maxAge: 600,
+  });
+}
+
 export interface ProxyApp {
   /** The fetch handler to serve: wraps the Elysia app with request ids and access logs. */
   fetch(request: Request): Promise<Response>;
@@ -121,84 +142,80 @@ export function buildApp(deps: AppDeps): ProxyApp {
   const allowedMethods = routeMethods(config, servesMetrics);
   let draining = false;
   const bodyDeadline = new BodyDeadline(config.bodyTimeoutMs);
-  const wildcard = config.cors.origins.includes("*");
+
+  const usage = deps.usage ?? new UsageStore();
 
   // Every body schema is open (unknown fields pass, as OpenAI clients send them), so Elysia's
   // normalisation only copied each body once more (docs/benchmarks.md); without it, a closed
   // schema added by mistake answers 400 instead of silently dropping fields.
-  const app = new Elysia({ normalize: false }).onError(({ code, error, request }) => {
-    const apiError = errorFor(code, error, request, allowedMethods);
-    const ctx = requestContext(request);
-    if (ctx) ctx.errorCode = apiError.code;
-    if (apiError.status >= 500 && !(error instanceof ApiError)) {
-      logger.error({ req_id: ctx?.id, err: String((error as Error)?.stack ?? error) }, "unhandled error");
-    }
-    return errorResponse(apiError);
-  });
-
-  if (config.cors.enabled) {
-    // Before the hooks that refuse requests (401, 429, 503), so a refusal carries CORS headers
-    // and a browser can read it.
-    app.use(cors({
-      // Any origin as a predicate, not `true`: the plugin answers `true` with `Vary: *`, which
-      // keeps every response (the model list included) out of every cache; a predicate gets
-      // `Vary: Origin`. The origin is echoed either way.
-      origin: wildcard ? () => true : [...config.cors.origins],
-      credentials: !wildcard,
-      // One string, not a list: the plugin joins a list again for every response.
-      methods: "GET, POST, HEAD, OPTIONS",
-      allowedHeaders: ["Authorization", "Content-Type", "Accept", "X-Request-Id", "X-No-Keepalive", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta",
-        "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime",
-        "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count", "X-Stainless-Timeout", "X-Stainless-Helper-Method",
-        "X-Stainless-Poll-Helper", "X-Stainless-Custom-Poll-Interval", "User-Agent", "X-Proxy-Output-Mode"],
-      exposeHeaders: ["X-Request-Id", "Retry-After", "X-RateLimit-Limit-Requests", "X-RateLimit-Remaining-Requests", "X-RateLimit-Reset-Requests",
-        "X-Proxy-Output-Mode", "X-Codex-Stop-After-Tools-Mode", "X-Codex-Tool-Call-Count", "X-Codex-Tool-Call-Truncated"],
-      maxAge: 600,
-    }));
-  }
-
-  app
-    .onRequest(({ request }) => {
+  const elysiaApp = (withCors: boolean) => {
+    const app = new Elysia({ normalize: false }).onError(({ code, error, request }) => {
+      const apiError = errorFor(code, error, request, allowedMethods);
       const ctx = requestContext(request);
-      const path = ctx?.route ?? pathOf(request.url);
-      if (draining && path.startsWith("/v1/") && request.method !== "OPTIONS") {
-        throw serviceUnavailable("The server is shutting down.", "server_shutting_down");
+      if (ctx) ctx.errorCode = apiError.code;
+      if (apiError.status >= 500 && !(error instanceof ApiError)) {
+        logger.error({ req_id: ctx?.id, err: String((error as Error)?.stack ?? error) }, "unhandled error");
       }
-      if (!config.authDisabled && needsKey(path, request.method, config)) {
-        const keyId = authenticatedKeyId(keys, request.headers.get("authorization"));
-        if (ctx) ctx.keyId = keyId;
-      }
-      if (limiter && isTurnRoute(request.method, path)) {
-        // Keyed by the authenticated key; by peer address only when auth is off.
-        const keyId = ctx?.keyId;
-        const headers = limiter.enforce(keyId ? `key:${keyId}` : `ip:${clientAddress(request) ?? "unknown"}`);
-        // Per request, so kept off `set`: the turn routes share the headers there between responses.
-        if (ctx) ctx.rateLimitHeaders = headers;
-      }
-    })
-    .onParse(async ({ request }) => {
-      // The test endpoints take no body.
-      if (requestContext(request)?.route.startsWith("/__test/")) return {};
-      const body = await readJsonBody(request, config.maxBodyBytes, bodyDeadline);
-      // Dev-only (PROXY_LOG_BODIES with PROXY_ENV=dev): bodies carry prompts, never logged otherwise.
-      if (config.telemetry.logBodies) logger.info({ req_id: requestContext(request)?.id, body: redactSecrets(body) }, "request body");
-      return body;
+      return errorResponse(apiError);
     });
 
-  app
-    .use(healthRoutes({ config, backend: deps.backend, isDraining: () => draining }))
-    .use(modelRoutes(deps.catalog, config.protectModels && !config.authDisabled))
-    .use(chatRoutes({ ...deps, finish, streams, openTurns }))
-    .use(completionsRoutes({ ...deps, finish, streams, openTurns }))
-    .use(usageRoutes(deps.usage ?? new UsageStore()));
+    // Before the hooks that refuse requests (401, 429, 503), so a refusal carries CORS headers
+    // and a browser can read it.
+    if (withCors) app.use(corsPlugin(config));
+    // A cache must not hand a browser the answer to a request without Origin, which has no CORS headers.
+    else if (config.cors.enabled) app.headers({ vary: "Origin" });
 
-  if (config.enableResponses) app.use(responsesRoutes({ ...deps, finish, streams, openTurns }));
-  if (config.testEndpoints) app.use(testEndpointRoutes({ guard: streams, keys, authDisabled: config.authDisabled, clientAddress }));
-  if (metrics && servesMetrics) {
-    app.use(metricsRoutes({
-      metrics, token: config.metrics.token, apiKeys: config.apiKeys, allowLoopback: config.metrics.allowLoopback, clientAddress,
-    }));
-  }
+    app
+      .onRequest(({ request }) => {
+        const ctx = requestContext(request);
+        const path = ctx?.route ?? pathOf(request.url);
+        if (draining && path.startsWith("/v1/") && request.method !== "OPTIONS") {
+          throw serviceUnavailable("The server is shutting down.", "server_shutting_down");
+        }
+        if (!config.authDisabled && needsKey(path, request.method, config)) {
+          const keyId = authenticatedKeyId(keys, request.headers.get("authorization"));
+          if (ctx) ctx.keyId = keyId;
+        }
+        if (limiter && isTurnRoute(request.method, path)) {
+          // Keyed by the authenticated key; by peer address only when auth is off.
+          const keyId = ctx?.keyId;
+          const headers = limiter.enforce(keyId ? `key:${keyId}` : `ip:${clientAddress(request) ?? "unknown"}`);
+          // Per request, so kept off `set`: the turn routes share the headers there between responses.
+          if (ctx) ctx.rateLimitHeaders = headers;
+        }
+      })
+      .onParse(async ({ request }) => {
+        // The test endpoints take no body.
+        if (requestContext(request)?.route.startsWith("/__test/")) return {};
+        const body = await readJsonBody(request, config.maxBodyBytes, bodyDeadline);
+        // Dev-only (PROXY_LOG_BODIES with PROXY_ENV=dev): bodies carry prompts, never logged otherwise.
+        if (config.telemetry.logBodies) logger.info({ req_id: requestContext(request)?.id, body: redactSecrets(body) }, "request body");
+        return body;
+      });
+
+    app
+      .use(healthRoutes({ config, backend: deps.backend, isDraining: () => draining }))
+      .use(modelRoutes(deps.catalog, config.protectModels && !config.authDisabled))
+      .use(chatRoutes({ ...deps, finish, streams, openTurns }))
+      .use(completionsRoutes({ ...deps, finish, streams, openTurns }))
+      .use(usageRoutes(usage));
+
+    if (config.enableResponses) app.use(responsesRoutes({ ...deps, finish, streams, openTurns }));
+    if (config.testEndpoints) app.use(testEndpointRoutes({ guard: streams, keys, authDisabled: config.authDisabled, clientAddress }));
+    if (metrics && servesMetrics) {
+      app.use(metricsRoutes({
+        metrics, token: config.metrics.token, apiKeys: config.apiKeys, allowLoopback: config.metrics.allowLoopback, clientAddress,
+      }));
+    }
+    return app;
+  };
+
+  // CORS headers are for browsers, and a browser sends Origin on every cross-origin request (and
+  // a preflight is always OPTIONS): other clients (SDKs, curl) get answers without the kilobyte
+  // of CORS headers, which cost a tenth of a small request's time under load (docs/benchmarks.md).
+  const plain = elysiaApp(false);
+  const browser = config.cors.enabled ? elysiaApp(true) : plain;
+  const appFor = (request: Request) => (request.method === "OPTIONS" || request.headers.get("origin") !== null ? browser : plain);
 
   return {
     async fetch(request: Request): Promise<Response> {
@@ -206,7 +223,8 @@ export function buildApp(deps: AppDeps): ProxyApp {
       inFlight++;
       let response: Response;
       try {
-        response = await app.handle(request);
+        // Elysia's compiled handler itself: `handle` only wraps it in one more async function.
+        response = await appFor(request).fetch(request);
       } catch (error) {
         response = errorResponse(toApiError(error));
       }

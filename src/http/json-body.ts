@@ -5,6 +5,7 @@
  * runtime's idle timer alone would let trickle for minutes.
  */
 import { ApiError, bodyTooLarge, clientClosed, invalidJson, invalidRequest } from "../openai/errors.ts";
+import { Sweeper } from "../services/sweeper.ts";
 
 /** Shared: a decode without `stream` keeps no state, and constructing a decoder per request showed in profiles. */
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -24,12 +25,14 @@ interface Wait {
  * late, and it stops while no body is being read.
  */
 export class BodyDeadline {
-  readonly #waits = new Set<Wait>();
-  readonly #tickMs: number;
-  #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #waits: Sweeper<Wait>;
 
   constructor(readonly timeoutMs: number) {
-    this.#tickMs = Math.min(1000, Math.max(10, Math.round(timeoutMs / 10)));
+    this.#waits = new Sweeper(Math.min(1000, Math.max(10, Math.round(timeoutMs / 10))), (wait, now) => {
+      if (wait.due > now) return;
+      this.#waits.delete(wait);
+      wait.expire();
+    });
   }
 
   /** `read`, or the 408 once the limit has passed (`onExpire` first stops the read). */
@@ -43,7 +46,6 @@ export class BodyDeadline {
         },
       };
       this.#waits.add(wait);
-      this.#sweeper ??= setInterval(this.#sweep, this.#tickMs);
       read.then(
         (value) => {
           this.#waits.delete(wait);
@@ -56,18 +58,6 @@ export class BodyDeadline {
       );
     });
   }
-
-  readonly #sweep = () => {
-    const now = performance.now();
-    for (const wait of this.#waits) {
-      if (wait.due > now) continue;
-      this.#waits.delete(wait);
-      wait.expire();
-    }
-    if (this.#waits.size > 0) return;
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
-  };
 }
 
 export async function readJsonBody(request: Request, limit: number, deadline: BodyDeadline): Promise<unknown> {

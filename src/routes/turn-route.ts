@@ -63,11 +63,12 @@ export async function runTurnRoute<Started>(
   const deadline = new TurnDeadline({
     idleMs: config.idleTimeoutMs, totalMs: config.requestTimeoutMs, clientSignal: request.signal,
     truncateMs: spec.stream ? config.truncateAfterMs.stream : config.truncateAfterMs.nonStream,
+    // A stream's keepalive comments keep its connection busy; a non-streamed answer sends nothing until the end.
+    onLongTurn: spec.stream ? undefined : () => runtime.keepRequestAlive(request),
   });
   // A turn cut by the dev truncate guard ends normally; the route reports it as "length".
   const turns = deadline.backend(backend);
   if (!spec.stream) {
-    runtime.keepRequestAlive(request);
     const end = (reason: ApiError) => deadline.abort(reason);
     deps.openTurns.add(end);
     try {

@@ -7,6 +7,7 @@
  */
 import type { CodexBackend, TurnEvent, TurnRequest } from "../codex/types.ts";
 import { ApiError, clientClosed } from "../openai/errors.ts";
+import { Sweeper } from "./sweeper.ts";
 
 /** The abort reason of a truncated turn; `TurnDeadline.backend` turns it into a normal end. */
 export class TurnTruncated extends Error {
@@ -19,32 +20,41 @@ export interface DeadlineOptions {
   /** End the turn early, as if the model had hit its length limit (0 or absent = never). */
   truncateMs?: number;
   clientSignal?: AbortSignal;
+  /**
+   * Called once if the turn is still running after `longTurnMs` (default 30 s): a non-streamed
+   * answer sends nothing until the end, and the runtime's idle timer must not close it meanwhile.
+   */
+  onLongTurn?: () => void;
+  longTurnMs?: number;
 }
 
+/** How often open deadlines are checked: how late a timeout or a client's hang-up may be seen. */
+const TICK_MS = 50;
+/** Well inside the server's idle timeout (255 s), and past almost every turn. */
+const LONG_TURN_MS = 30_000;
+
 export class TurnDeadline {
+  /**
+   * Every open deadline is checked on one shared timer, and the client's signal is read there
+   * rather than listened to: a timer and a listener per request, armed and removed, cost more
+   * under load than the rest of the deadline (docs/benchmarks.md).
+   */
+  static readonly #open = new Sweeper<TurnDeadline>(TICK_MS, (deadline, now) => deadline.#check(now));
   readonly #controller = new AbortController();
-  /** One timer for both the idle and the overall timeout: a timer per request each cost as much as a delta. */
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #startedAt: number;
   readonly #endsAt: number;
+  readonly #truncateAt: number;
   #lastActivity: number;
-  #truncate: ReturnType<typeof setTimeout> | undefined;
+  #longTurn = false;
   #truncated = false;
   #failure: ApiError | null = null;
-  readonly #onClientAbort = () => this.abort(clientClosed());
 
   constructor(private readonly options: DeadlineOptions) {
-    this.#lastActivity = performance.now();
-    this.#endsAt = this.#lastActivity + options.totalMs;
-    this.#timer = setTimeout(this.#onTimer, Math.min(options.idleMs, options.totalMs));
-    if (options.truncateMs) {
-      this.#truncate = setTimeout(() => {
-        this.#truncated = true;
-        this.abort(new TurnTruncated(`truncated after ${options.truncateMs} ms`));
-      }, options.truncateMs);
-    }
+    this.#startedAt = this.#lastActivity = performance.now();
+    this.#endsAt = this.#startedAt + options.totalMs;
+    this.#truncateAt = options.truncateMs ? this.#startedAt + options.truncateMs : Infinity;
     if (options.clientSignal?.aborted) this.abort(clientClosed());
-    // No `{ once: true }`: dispose removes the listener, and parsing the options doubled the cost of adding it.
-    else options.clientSignal?.addEventListener("abort", this.#onClientAbort);
+    else TurnDeadline.#open.add(this);
   }
 
   get signal(): AbortSignal {
@@ -93,28 +103,28 @@ export class TurnDeadline {
     this.#lastActivity = performance.now();
   }
 
-  // Re-arming a timer on every Codex event cost more than the rest of a delta's handling
-  // (docs/benchmarks.md); the one timer instead checks, when it fires, how long Codex was
-  // really silent and how much of the overall time is left.
-  readonly #onTimer = () => {
-    const now = performance.now();
-    if (now >= this.#endsAt) {
+  // Touching only records the time: re-arming a timer on every Codex event cost more than the
+  // rest of a delta's handling (docs/benchmarks.md).
+  #check(now: number): void {
+    if (this.options.clientSignal?.aborted) this.abort(clientClosed());
+    else if (now >= this.#truncateAt) {
+      this.#truncated = true;
+      this.abort(new TurnTruncated(`truncated after ${this.options.truncateMs} ms`));
+    } else if (now >= this.#endsAt) {
       this.abort(new ApiError({
         status: 504, type: "timeout_error", code: "request_timeout",
         message: `The request exceeded the ${this.options.totalMs} ms time limit.`, headers: { "x-should-retry": "false" },
       }));
-      return;
-    }
-    const idleDue = this.#lastActivity + this.options.idleMs;
-    if (now >= idleDue) {
+    } else if (now >= this.#lastActivity + this.options.idleMs) {
       this.abort(new ApiError({
         status: 504, type: "timeout_error", code: "idle_timeout",
         message: `Codex sent nothing for ${this.options.idleMs} ms.`,
       }));
-      return;
+    } else if (!this.#longTurn && now - this.#startedAt >= (this.options.longTurnMs ?? LONG_TURN_MS)) {
+      this.#longTurn = true;
+      this.options.onLongTurn?.();
     }
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.min(idleDue, this.#endsAt) - now));
-  };
+  }
 
   abort(reason: unknown): void {
     // Also the reason a stream ended after its first byte (the client left, a timeout, shutdown).
@@ -124,8 +134,6 @@ export class TurnDeadline {
   }
 
   dispose(): void {
-    clearTimeout(this.#timer);
-    clearTimeout(this.#truncate);
-    this.options.clientSignal?.removeEventListener("abort", this.#onClientAbort);
+    TurnDeadline.#open.delete(this);
   }
 }

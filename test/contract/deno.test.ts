@@ -95,13 +95,14 @@ test("JSON answers carry the same content type as under Bun", async () => {
 test("a body the client cuts off is recorded as its hang-up (499), as under Bun", async () => {
   const port = await server.port;
   for (const framing of ["Content-Length: 500", "Transfer-Encoding: chunked"]) {
-    const before = server.logs.length;
+    // Found by its own id: log lines wait up to 10 ms for company, so an earlier request's can come later.
+    const id = `cut-${framing.split(":")[0]}`;
     const socket = connect(port, "127.0.0.1", () => {
-      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: proxy.example\r\nAuthorization: Bearer ${TEST_KEY}\r\n${framing}\r\n\r\n`);
+      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: proxy.example\r\nAuthorization: Bearer ${TEST_KEY}\r\nX-Request-Id: ${id}\r\n${framing}\r\n\r\n`);
       socket.write(framing.startsWith("Transfer") ? '20\r\n{"model":"codex-5","messages":[\r\n' : '{"model":"codex-5","messages":[');
       setTimeout(() => socket.destroy(), 100);
     });
-    const access = () => server.logs.slice(before).find((l) => l.msg === "request" && l.route === "/v1/chat/completions");
+    const access = () => server.logs.find((l) => l.msg === "request" && l.req_id === id);
     await waitFor(() => access() !== undefined, 5_000, "the cut-off request's access line");
     expect([access()!.status, access()!.error_code]).toEqual([499, "client_closed_request"]);
   }

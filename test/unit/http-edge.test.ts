@@ -218,6 +218,23 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     }
   });
 
+  test("CORS headers go to browsers (requests with Origin) only; every answer still varies by Origin", async () => {
+    const { request } = appWith({});
+    const corsHeaders = (res: Response) => [...res.headers.keys()].filter((name) => name.startsWith("access-control-"));
+    for (const path of ["/v1/models", "/healthz", "/v1/chat/completions", "/v1/nope"]) {
+      const init = path.endsWith("completions") ? { json: { model: "codex-5", messages: [] } } : {};
+      const sdk = await request(path, init);
+      expect([path, corsHeaders(sdk), sdk.headers.get("vary")]).toEqual([path, [], "Origin"]);
+      const browser = await request(path, { ...init, headers: { origin: "https://app.example" } });
+      expect([path, browser.headers.get("access-control-allow-origin"), browser.headers.get("vary")]).toEqual([path, "https://app.example", "Origin"]);
+      expect(corsHeaders(browser)).toContain("access-control-expose-headers");
+    }
+    // A preflight is answered whether or not it names its origin.
+    const preflight = await request("/v1/chat/completions", { method: "OPTIONS", auth: null, headers: { "access-control-request-method": "POST" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+  });
+
   test("HEAD needs the key wherever GET does; on a turn route it stays a keyless probe", async () => {
     const locked = appWith({ PROXY_PROTECT_MODELS: "true" });
     for (const path of ["/v1/usage", "/v1/usage/raw", "/v1/usage/raw?limit=10", "/v1/models", "/v1/models/codex-5", "/v1/models/nope"]) {

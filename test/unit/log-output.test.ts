@@ -1,14 +1,15 @@
 /**
- * The log destination holds the lines logged while a write is under way and hands them over
- * together; none is lost or reordered, and `flushed()` waits until all are written. The
+ * The log destination gathers lines for a few milliseconds and writes them together; none is
+ * lost or reordered (a full pipe included), and `flushed()` waits until all are written. The
  * access line's writer writes exactly what pino writes.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { createLogger, infoLineWriter, LogOutput } from "../../src/logger.ts";
+import { waitFor } from "../support/processes.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cca-log-output-"));
 const opened: number[] = [];
@@ -34,13 +35,56 @@ test("lines logged during a write arrive whole and in order", async () => {
   ]);
 });
 
-test("more than one write's worth (16 KB) arrives whole", async () => {
+test("more than one write's worth (64 KB) arrives whole", async () => {
   const { out, lines } = output("long.log");
   const logger = createLogger("info", out);
   const text = "x".repeat(1000);
-  for (let i = 0; i < 40; i++) logger.info({ i, text }, "big");
+  for (let i = 0; i < 150; i++) logger.info({ i, text }, "big");
   await out.flushed();
-  expect(lines().map((line) => line.i)).toEqual([...Array(40).keys()]);
+  expect(lines().map((line) => line.i)).toEqual([...Array(150).keys()]);
+});
+
+test("a line waits at most a few milliseconds for company, then goes out by itself", async () => {
+  const { out, lines } = output("alone.log");
+  createLogger("info", out).info("alone");
+  expect(lines()).toEqual([]);
+  await waitFor(() => lines().length === 1, 1_000, "the line to be written");
+  expect(lines()[0].msg).toBe("alone");
+});
+
+test("a full non-blocking pipe holds lines back without blocking or losing any, in order", async () => {
+  const fifo = join(dir, "pipe");
+  expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+  // Read and write ends on one descriptor, non-blocking: a write past the pipe's 64 KB gets EAGAIN.
+  const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  opened.push(fd);
+  const out = new LogOutput(fd);
+  const logger = createLogger("info", out);
+  const text = "é".repeat(500);
+  for (let i = 0; i < 400; i++) logger.info({ i, text }, "big");
+  let done = false;
+  const flushed = out.flushed().then(() => (done = true));
+  await Bun.sleep(50);
+  // The event loop runs meanwhile (this test does), and the writer is still waiting for room.
+  expect(done).toBe(false);
+  // The reader drains the pipe a little at a time, as a slow log collector would.
+  const chunks: Buffer[] = [];
+  const drain = () => {
+    const chunk = Buffer.alloc(16 * 1024);
+    try {
+      const n = readSync(fd, chunk);
+      if (n > 0) chunks.push(chunk.subarray(0, n));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+    }
+  };
+  const reading = setInterval(drain, 2);
+  await flushed;
+  clearInterval(reading);
+  for (let i = 0; i < 10; i++) drain();
+  const got = Buffer.concat(chunks).toString("utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  expect(got.map((line) => line.i)).toEqual([...Array(400).keys()]);
+  expect(got.every((line) => line.text === text)).toBe(true);
 });
 
 test("flushSync writes what is pending at once (the exit path)", () => {

@@ -47,3 +47,28 @@ test("a handler that throws gets the OpenAI 500 envelope without internals", asy
   expect(JSON.parse(answer.body).error).toMatchObject({ type: "server_error", code: "internal_error" });
   expect(answer.body).not.toContain("source");
 });
+
+/** Past a 1 s idle timeout by more than the runtime's timer granularity (uSockets sweeps every 4 s). */
+const WAIT_MS = 6_000;
+
+test("keepRequestAlive lifts the idle timeout of a request already waiting (a long non-streamed turn)", async () => {
+  const slow = runtime.serve({
+    hostname: "127.0.0.1", port: 0, idleTimeoutSeconds: 1, maxRequestBodySize: 1024,
+    async fetch(request) {
+      // Called some time into the wait, as TurnDeadline's onLongTurn does.
+      if (request.url.endsWith("/kept")) setTimeout(() => runtime.keepRequestAlive(request), 200);
+      await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
+      return new Response("done");
+    },
+    onError: unhandledErrorResponder(pino({ level: "silent" })),
+  });
+  try {
+    const [kept, dropped] = await Promise.all([
+      fetch(`http://127.0.0.1:${slow.port}/kept`).then((res) => res.text()),
+      fetch(`http://127.0.0.1:${slow.port}/dropped`).then((res) => res.text(), () => "closed"),
+    ]);
+    expect([kept, dropped]).toEqual(["done", "closed"]);
+  } finally {
+    slow.stop(true);
+  }
+}, 15_000);

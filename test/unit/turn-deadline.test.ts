@@ -30,6 +30,35 @@ describe("TurnDeadline", () => {
     deadline.dispose();
   });
 
+  test("a client that hangs up aborts the deadline with client_closed_request within a tick", async () => {
+    const client = new AbortController();
+    const deadline = new TurnDeadline({ idleMs: 10_000, totalMs: 10_000, clientSignal: client.signal });
+    await Bun.sleep(60);
+    expect(deadline.signal.aborted).toBe(false);
+    client.abort();
+    await waitFor(() => deadline.signal.aborted, 1_000, "the hang-up to be seen");
+    expect(deadline.signal.reason).toMatchObject({ status: 499, code: "client_closed_request" });
+    const late = new AbortController();
+    late.abort();
+    expect(new TurnDeadline({ idleMs: 10_000, totalMs: 10_000, clientSignal: late.signal }).signal.aborted).toBe(true);
+  });
+
+  test("a turn still running after longTurnMs is reported once (the route lifts the runtime's idle timer then)", async () => {
+    let reported = 0;
+    const deadline = new TurnDeadline({ idleMs: 10_000, totalMs: 10_000, longTurnMs: 100, onLongTurn: () => reported++ });
+    await Bun.sleep(60);
+    expect(reported).toBe(0);
+    await waitFor(() => reported > 0, 1_000, "the long turn to be reported");
+    await Bun.sleep(150);
+    expect(reported).toBe(1);
+    expect(deadline.signal.aborted).toBe(false);
+    deadline.dispose();
+    const quick = new TurnDeadline({ idleMs: 10_000, totalMs: 10_000, longTurnMs: 100, onLongTurn: () => reported++ });
+    quick.dispose();
+    await Bun.sleep(200);
+    expect(reported).toBe(1);
+  });
+
   test("truncation interrupts the turn but ends it like a finished one", async () => {
     const backend = new HoldingBackend();
     const deadline = new TurnDeadline({ idleMs: 10_000, totalMs: 10_000, truncateMs: 50 });
