@@ -43,6 +43,8 @@ export interface AppDeps {
   clientAddress?(request: Request): string | null;
   /** Serves /v1/usage; without one the endpoints answer from an empty store. */
   usage?: UsageStore;
+  /** How long a non-streamed turn runs before its request is exempted from the runtime's idle timer (default 30 s). */
+  longTurnMs?: number;
 }
 
 /** Known paths and their methods, so a wrong method gets 405 rather than 404. */
@@ -99,6 +101,15 @@ function corsPlugin(config: Config) {
       "X-Proxy-Output-Mode", "X-Codex-Stop-After-Tools-Mode", "X-Codex-Tool-Call-Count", "X-Codex-Tool-Call-Truncated"],
     maxAge: 600,
   });
+}
+
+/**
+ * What an answer to a request without Origin carries while CORS is on. A cache must not hand a
+ * browser such an answer for its own request (`Vary: Origin`); with any origin allowed, `*`
+ * keeps it readable by a browser even from a cache that ignores Vary.
+ */
+function plainCorsHeaders(config: Config): Record<string, string> {
+  return config.cors.origins.includes("*") ? { vary: "Origin", "access-control-allow-origin": "*" } : { vary: "Origin" };
 }
 
 export interface ProxyApp {
@@ -162,8 +173,7 @@ export function buildApp(deps: AppDeps): ProxyApp {
     // Before the hooks that refuse requests (401, 429, 503), so a refusal carries CORS headers
     // and a browser can read it.
     if (withCors) app.use(corsPlugin(config));
-    // A cache must not hand a browser the answer to a request without Origin, which has no CORS headers.
-    else if (config.cors.enabled) app.headers({ vary: "Origin" });
+    else if (config.cors.enabled) app.headers(plainCorsHeaders(config));
 
     app
       .onRequest(({ request }) => {
@@ -184,13 +194,16 @@ export function buildApp(deps: AppDeps): ProxyApp {
           if (ctx) ctx.rateLimitHeaders = headers;
         }
       })
-      .onParse(async ({ request }) => {
+      .onParse(({ request }) => {
         // The test endpoints take no body.
         if (requestContext(request)?.route.startsWith("/__test/")) return {};
-        const body = await readJsonBody(request, config.maxBodyBytes, bodyDeadline);
+        const body = readJsonBody(request, config.maxBodyBytes, bodyDeadline);
+        if (!config.telemetry.logBodies) return body;
         // Dev-only (PROXY_LOG_BODIES with PROXY_ENV=dev): bodies carry prompts, never logged otherwise.
-        if (config.telemetry.logBodies) logger.info({ req_id: requestContext(request)?.id, body: redactSecrets(body) }, "request body");
-        return body;
+        return body.then((value) => {
+          logger.info({ req_id: requestContext(request)?.id, body: redactSecrets(value) }, "request body");
+          return value;
+        });
       });
 
     app

@@ -68,7 +68,12 @@ const FLUSH_MS = 10;
 /** Waiting lines are written at once when they reach this length. */
 const BATCH_CHARS = 64 * 1024;
 
+/** Lines held back past this length (a reader of stdout that stopped reading) are dropped and counted. */
+const MAX_WAITING_CHARS = 16 * 1024 * 1024;
+
 const utf8 = new TextEncoder();
+/** Something to wait on for a synchronous pause (`Atomics.wait`). */
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The log destination: lines wait up to FLUSH_MS for company and go out together, one
@@ -76,21 +81,40 @@ const utf8 = new TextEncoder();
  * (`pino.destination`), a write per drain with its bookkeeping and events cost several
  * microseconds per request under load (docs/benchmarks.md). Nothing here blocks the event
  * loop: a full non-blocking pipe (EAGAIN) is retried later, and lines never change order. At
- * exit what is still waiting is written synchronously.
+ * exit what is still waiting is written synchronously. (Under Deno, whose `node:fs` write loops
+ * over partial writes itself and reports an EAGAIN without what it wrote, a non-blocking stdout
+ * pipe that fills up can get part of a batch twice.)
  */
 export class LogOutput implements pino.DestinationStream {
   #waiting = "";
+  #dropped = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing = false;
   /** Told when the write under way is done, and when the next one (the lines waiting now) is. */
   #afterCurrent: (() => void)[] = [];
   #afterNext: (() => void)[] = [];
 
-  constructor(private readonly fd = 1) {
+  /** Every output of this process, for `flushAllSync`. */
+  static readonly #outputs = new Set<LogOutput>();
+
+  constructor(
+    private readonly fd = 1,
+    private readonly maxWaitingChars = MAX_WAITING_CHARS,
+  ) {
+    LogOutput.#outputs.add(this);
     process.once("exit", this.#onExit);
   }
 
+  /** Writes what every output holds, before a line that must come last (the fatal error's). */
+  static flushAllSync(): void {
+    for (const output of LogOutput.#outputs) output.flushSync();
+  }
+
   write(line: string): void {
+    if (this.#waiting.length + line.length > this.maxWaitingChars) {
+      this.#dropped++;
+      return;
+    }
     this.#waiting += line;
     // While a write is under way, its end starts the next.
     if (this.#writing) return;
@@ -112,27 +136,46 @@ export class LogOutput implements pino.DestinationStream {
     return new Promise((resolve) => this.flush(() => resolve()));
   }
 
-  /** Writes what is waiting before returning (the exit path); a write already under way is not waited for. */
+  /**
+   * Writes what is waiting before returning (the exit path), waiting up to a second for room in a
+   * full pipe; a write already under way is not waited for.
+   */
   flushSync(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const bytes = utf8.encode(this.#waiting);
+    const bytes = utf8.encode(this.#dropped ? this.#waiting + this.#droppedLine() : this.#waiting);
     this.#waiting = "";
     let offset = 0;
-    try {
-      while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
-    } catch {
-      // A full pipe or a closed descriptor at exit: nothing left to tell.
+    for (let waits = 0; offset < bytes.length && waits < 100;) {
+      try {
+        offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+      } catch (error) {
+        // A closed descriptor at exit: nothing left to tell.
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") break;
+        Atomics.wait(pause, 0, 0, 10);
+        waits++;
+      }
     }
+    const told = [...this.#afterCurrent, ...this.#afterNext];
+    this.#afterCurrent = [];
+    this.#afterNext = [];
+    for (const callback of told) callback();
   }
 
   readonly #onExit = () => this.flushSync();
+
+  /** Says, after the lines that were kept, how many were not. */
+  #droppedLine(): string {
+    const line = `{"level":40${isoTime()},"dropped":${this.#dropped},"msg":"log lines dropped: stdout was not read"}\n`;
+    this.#dropped = 0;
+    return line;
+  }
 
   readonly #writeWaiting = () => {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#writing || !this.#waiting) return;
-    const text = this.#waiting;
+    const text = this.#dropped ? this.#waiting + this.#droppedLine() : this.#waiting;
     this.#waiting = "";
     this.#writing = true;
     this.#afterCurrent = this.#afterNext;

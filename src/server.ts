@@ -114,6 +114,8 @@ function logOperationsNotes(config: Config, logger: ReturnType<typeof createLogg
 
 /** An error nothing caught, at boot or later: one JSON log line and exit 1, never a plain-text trace. */
 function exitFatally(error: unknown): never {
+  // The lines logged before it (the error's context) still waiting in the log output go first.
+  LogOutput.flushAllSync();
   createLogger("fatal", pino.destination({ dest: 1, sync: true })).fatal({ err: error }, "fatal error");
   return runtime.exit(1);
 }

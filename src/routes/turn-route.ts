@@ -31,6 +31,8 @@ export interface TurnRouteDeps {
   /** How to end each non-streamed turn still running (graceful shutdown ends them with the streams). */
   openTurns: Set<(reason: ApiError) => void>;
   finish(ctx: RequestContext, status: number): void;
+  /** TurnDeadline's `longTurnMs` (default 30 s). */
+  longTurnMs?: number;
 }
 
 /** What one route does differently; `Started` is whatever its stream start hands its frames. */
@@ -65,6 +67,7 @@ export async function runTurnRoute<Started>(
     truncateMs: spec.stream ? config.truncateAfterMs.stream : config.truncateAfterMs.nonStream,
     // A stream's keepalive comments keep its connection busy; a non-streamed answer sends nothing until the end.
     onLongTurn: spec.stream ? undefined : () => runtime.keepRequestAlive(request),
+    longTurnMs: deps.longTurnMs,
   });
   // A turn cut by the dev truncate guard ends normally; the route reports it as "length".
   const turns = deadline.backend(backend);

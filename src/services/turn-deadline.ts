@@ -122,7 +122,12 @@ export class TurnDeadline {
       }));
     } else if (!this.#longTurn && now - this.#startedAt >= (this.options.longTurnMs ?? LONG_TURN_MS)) {
       this.#longTurn = true;
-      this.options.onLongTurn?.();
+      try {
+        this.options.onLongTurn?.();
+      } catch {
+        // Runs on the timer every open deadline shares: a failure here must not reach the others
+        // (or end the process). At worst the runtime's idle timer ends this one request.
+      }
     }
   }
 

@@ -37,7 +37,7 @@ export interface AppUnderTest<B extends CodexBackend = FakeBackend> {
 export function appWith<B extends CodexBackend = FakeBackend>(
   env: Record<string, string> = {},
   backend: B = new FakeBackend() as unknown as B,
-  extra: Partial<Pick<AppDeps, "usage" | "listeners" | "logger">> = {},
+  extra: Partial<Pick<AppDeps, "usage" | "listeners" | "logger" | "longTurnMs">> = {},
 ): AppUnderTest<B> {
   const config = loadConfig({ PROXY_API_KEY: UNIT_KEY, ...env }, process.cwd(), "codex");
   const catalog = new ModelCatalog(config.env, config.codex.model);

@@ -218,17 +218,31 @@ describe("HTTP edge: ids, HEAD, CORS, probes, models", () => {
     }
   });
 
-  test("CORS headers go to browsers (requests with Origin) only; every answer still varies by Origin", async () => {
-    const { request } = appWith({});
-    const corsHeaders = (res: Response) => [...res.headers.keys()].filter((name) => name.startsWith("access-control-"));
-    for (const path of ["/v1/models", "/healthz", "/v1/chat/completions", "/v1/nope"]) {
-      const init = path.endsWith("completions") ? { json: { model: "codex-5", messages: [] } } : {};
-      const sdk = await request(path, init);
-      expect([path, corsHeaders(sdk), sdk.headers.get("vary")]).toEqual([path, [], "Origin"]);
-      const browser = await request(path, { ...init, headers: { origin: "https://app.example" } });
-      expect([path, browser.headers.get("access-control-allow-origin"), browser.headers.get("vary")]).toEqual([path, "https://app.example", "Origin"]);
-      expect(corsHeaders(browser)).toContain("access-control-expose-headers");
+  test("the CORS headers go to browsers (requests with Origin) only; every answer still varies by Origin", async () => {
+    const corsHeaders = (res: Response) => [...res.headers.keys()].filter((name) => name.startsWith("access-control-")).sort();
+    // Any origin: `*` alone, so a cache that ignores Vary still serves browsers a readable answer.
+    const cases: Array<[Record<string, string>, string[], string | null]> = [
+      [{}, ["access-control-allow-origin"], "Origin"],
+      [{ PROXY_CORS_ALLOWED_ORIGINS: "https://app.example" }, [], "Origin"],
+      [{ PROXY_ENABLE_CORS: "false" }, [], null],
+    ];
+    for (const [env, plain, vary] of cases) {
+      const { request } = appWith(env);
+      for (const path of ["/v1/models", "/healthz", "/v1/chat/completions", "/v1/nope"]) {
+        const init = path.endsWith("completions") ? { json: { model: "codex-5", messages: [] } } : {};
+        const sdk = await request(path, init);
+        expect([path, corsHeaders(sdk), sdk.headers.get("vary")]).toEqual([path, plain, vary]);
+        if (!vary) continue;
+        if (plain.length) expect(sdk.headers.get("access-control-allow-origin")).toBe("*");
+        const browser = await request(path, { ...init, headers: { origin: "https://app.example" } });
+        expect([path, browser.headers.get("access-control-allow-origin"), browser.headers.get("vary")]).toEqual([path, "https://app.example", "Origin"]);
+        expect(corsHeaders(browser)).toContain("access-control-expose-headers");
+      }
+      // A refusal without Origin varies by it too.
+      const refused = await request("/v1/chat/completions", { json: { model: "codex-5", messages: [] }, auth: "not-the-key" });
+      expect([refused.status, refused.headers.get("vary")]).toEqual([401, vary]);
     }
+    const { request } = appWith({});
     // A preflight is answered whether or not it names its origin.
     const preflight = await request("/v1/chat/completions", { method: "OPTIONS", auth: null, headers: { "access-control-request-method": "POST" } });
     expect(preflight.status).toBe(204);

@@ -39,6 +39,9 @@ describe("fatal errors", () => {
       const fatal = fatals[0];
       expect(fatal).toMatchObject({ level: 60, msg: "fatal error", service: "codex-completions-api" });
       expect(fatal.err.code).toBe("EADDRINUSE");
+      // What was logged before it (still waiting in the log output) is written before it.
+      expect(lines.length).toBeGreaterThan(1);
+      expect(lines.at(-1)).toBe(fatal);
       expect(typeof fatal.time).toBe("string");
     } finally {
       taken.stop(true);

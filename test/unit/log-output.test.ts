@@ -87,6 +87,39 @@ test("a full non-blocking pipe holds lines back without blocking or losing any, 
   expect(got.every((line) => line.text === text)).toBe(true);
 });
 
+test("lines past the cap are dropped while stdout is not read, and a warning says how many", async () => {
+  const fifo = join(dir, "unread");
+  expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+  const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  opened.push(fd);
+  // The pipe holds 64 KB; another 64 KB may wait; the rest is dropped.
+  const out = new LogOutput(fd, 64 * 1024);
+  const logger = createLogger("info", out);
+  const text = "x".repeat(1000);
+  for (let i = 0; i < 300; i++) logger.info({ i, text }, "big");
+  await Bun.sleep(50);
+  const flushed = out.flushed();
+  const chunks: Buffer[] = [];
+  const reading = setInterval(() => {
+    const chunk = Buffer.alloc(64 * 1024);
+    try {
+      chunks.push(chunk.subarray(0, readSync(fd, chunk)));
+    } catch {
+      // EAGAIN: nothing to read yet.
+    }
+  }, 2);
+  await flushed;
+  await waitFor(() => Buffer.concat(chunks).toString().includes("log lines dropped"), 2_000, "the drop warning");
+  clearInterval(reading);
+  const lines = Buffer.concat(chunks).toString().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  const kept = lines.filter((line) => line.msg === "big").map((line) => line.i);
+  const warning = lines.at(-1);
+  expect(warning).toMatchObject({ level: 40, msg: "log lines dropped: stdout was not read" });
+  expect(kept.length + warning.dropped).toBe(300);
+  expect(kept).toEqual([...Array(kept.length).keys()]);
+  expect(kept.length).toBeLessThan(200);
+});
+
 test("flushSync writes what is pending at once (the exit path)", () => {
   const { out, lines } = output("sync.log");
   createLogger("info", out).info("last words");

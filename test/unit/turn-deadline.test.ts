@@ -4,6 +4,8 @@ import { loadConfig } from "../../src/config/env.ts";
 import { ApiError } from "../../src/openai/errors.ts";
 import { TurnDeadline, TurnTruncated } from "../../src/services/turn-deadline.ts";
 import { HoldingBackend } from "../support/holding-backend.ts";
+import { runtime } from "../../src/runtime/index.ts";
+import { appWith } from "../support/app-harness.ts";
 import { chat, opsApp } from "../support/ops-app.ts";
 import { waitFor } from "../support/processes.ts";
 
@@ -90,6 +92,29 @@ describe("timeouts and the truncate guard in the app", () => {
     expect(res.status).toBe(504);
     expect((await res.json()).error).toMatchObject({ type: "timeout_error", code: "idle_timeout" });
     expect(await backend.turns[0]!.ended).toMatchObject({ code: "idle_timeout" });
+  });
+
+  test("a non-streamed turn that runs long lifts the runtime's idle timer for its request, once; a stream never does", async () => {
+    const lifted: string[] = [];
+    const keep = runtime.keepRequestAlive;
+    runtime.keepRequestAlive = (request) => lifted.push(request.url);
+    try {
+      const backend = new HoldingBackend();
+      const { request } = appWith({}, backend, { longTurnMs: 100 });
+      const answer = request("/v1/chat/completions?long", { json: chat() });
+      await waitFor(() => backend.turns.length === 1, 2_000, "the turn to start");
+      await Bun.sleep(250);
+      expect(lifted).toEqual(["http://127.0.0.1/v1/chat/completions?long"]);
+      backend.turns[0]!.finish();
+      expect((await answer).status).toBe(200);
+      const stream = await request("/v1/chat/completions?stream", { json: chat("x", { stream: true }) });
+      await Bun.sleep(250);
+      expect(lifted).toHaveLength(1);
+      backend.turns[1]!.finish();
+      expect(await stream.text()).toContain("[DONE]");
+    } finally {
+      runtime.keepRequestAlive = keep;
+    }
   });
 
   test("PROXY_DEV_TRUNCATE_AFTER_MS: non-stream answers 200 with what arrived and finish_reason length", async () => {
