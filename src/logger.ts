@@ -116,7 +116,7 @@ export class LogOutput implements pino.DestinationStream {
       return;
     }
     this.#waiting += line;
-    // While a write is under way, its end starts the next.
+    // While a write is under way, its end schedules the next.
     if (this.#writing) return;
     if (this.#waiting.length >= BATCH_CHARS) this.#writeWaiting();
     else this.#timer ??= setTimeout(this.#writeWaiting, FLUSH_MS);
@@ -208,7 +208,9 @@ export class LogOutput implements pino.DestinationStream {
     const told = this.#afterCurrent;
     this.#afterCurrent = [];
     for (const callback of told) callback();
-    // Lines that arrived meanwhile have waited long enough.
-    this.#writeWaiting();
+    // Lines that arrived meanwhile wait for company as any other: a write as soon as the last
+    // one is done meant one write per few requests under load.
+    if (this.#waiting.length >= BATCH_CHARS || this.#afterNext.length > 0) this.#writeWaiting();
+    else if (this.#waiting) this.#timer ??= setTimeout(this.#writeWaiting, FLUSH_MS);
   }
 }
