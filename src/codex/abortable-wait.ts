@@ -5,6 +5,8 @@
 
 /** How long releasing a turn waits for Codex to confirm its interrupt. */
 export const INTERRUPT_WAIT_MS = 2_000;
+/** How long an interrupt goes unconfirmed before it is sent again. */
+export const INTERRUPT_REPEAT_MS = 250;
 
 /**
  * The answer to a JSON-RPC request, or the abort reason once `signal` has been aborted for
@@ -42,4 +44,29 @@ export function unlessAborted<T>(request: Promise<T>, signal: AbortSignal, grace
       },
     );
   });
+}
+
+/** What an interrupt waits on: Codex's word that the turn is over. */
+export interface EndingTurn {
+  completed: boolean;
+  done: Promise<void>;
+}
+
+/**
+ * Sends `interrupt` and waits for the turn to be over, at most `waitMs` in all (a hung worker
+ * confirms nothing, and the request's error waits for this). Codex can miss an interrupt that
+ * arrives while the turn it has just started is still getting under way, and then runs the
+ * whole turn, model request included (seen in the disconnect storm under load): unconfirmed
+ * after `repeatMs`, the interrupt is sent again.
+ */
+export async function interruptUntilOver(
+  interrupt: () => void, turn: EndingTurn, waitMs = INTERRUPT_WAIT_MS, repeatMs = INTERRUPT_REPEAT_MS,
+): Promise<void> {
+  const until = performance.now() + waitMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  for (let left = waitMs; !turn.completed && left > 0; left = until - performance.now()) {
+    interrupt();
+    await Promise.race([turn.done, new Promise((resolve) => (timer = setTimeout(resolve, Math.min(repeatMs, left))))]);
+    clearTimeout(timer);
+  }
 }

@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import { ApiError } from "../openai/errors.ts";
 import { readChunks, runtime, type ChildProcess } from "../runtime/index.ts";
-import { INTERRUPT_WAIT_MS, unlessAborted } from "./abortable-wait.ts";
+import { INTERRUPT_WAIT_MS, interruptUntilOver, unlessAborted } from "./abortable-wait.ts";
 import { ActiveTurn } from "./active-turn.ts";
 import { mapCodexError, mapRpcError } from "./error-mapping.ts";
 import { ConnectionClosedError, JsonRpcConnection, RpcRequestError } from "./json-rpc.ts";
@@ -222,13 +222,8 @@ export class CodexWorker {
   async #release(threadId: string, turn: ActiveTurn | null): Promise<void> {
     const rpc = this.#rpc;
     if (rpc && !rpc.closed) {
-      if (turn && !turn.completed && turn.turnId) {
-        // Bounded as a whole: a hung worker answers neither, and the request's error waits for this.
-        const interrupted = rpc.request("turn/interrupt", { threadId, turnId: turn.turnId }).catch(() => {}).then(() => turn.done);
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([interrupted, new Promise((resolve) => (timer = setTimeout(resolve, INTERRUPT_WAIT_MS)))]);
-        clearTimeout(timer);
-      }
+      const turnId = turn?.turnId;
+      if (turn && turnId) await interruptUntilOver(() => void rpc.request("turn/interrupt", { threadId, turnId }).catch(() => {}), turn);
       turn?.tools.release();
       rpc.request("thread/unsubscribe", { threadId }).catch(() => {});
     }
