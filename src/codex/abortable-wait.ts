@@ -48,7 +48,9 @@ export function unlessAborted<T>(request: Promise<T>, signal: AbortSignal, grace
 
 /** What an interrupt waits on: Codex's word that the turn is over. */
 export interface EndingTurn {
+  /** Codex reported the turn completed. */
   completed: boolean;
+  /** Resolves once the turn is over, or once there is nothing left to ask (the worker is gone). */
   done: Promise<void>;
 }
 
@@ -57,16 +59,19 @@ export interface EndingTurn {
  * confirms nothing, and the request's error waits for this). Codex can miss an interrupt that
  * arrives while the turn it has just started is still getting under way, and then runs the
  * whole turn, model request included (seen in the disconnect storm under load): unconfirmed
- * after `repeatMs`, the interrupt is sent again.
+ * after `repeatMs`, the interrupt is sent again. `interrupt` returns false when it cannot be
+ * sent (the worker's connection is closed): then there is nothing to wait for.
  */
 export async function interruptUntilOver(
-  interrupt: () => void, turn: EndingTurn, waitMs = INTERRUPT_WAIT_MS, repeatMs = INTERRUPT_REPEAT_MS,
+  interrupt: () => boolean, turn: EndingTurn, waitMs = INTERRUPT_WAIT_MS, repeatMs = INTERRUPT_REPEAT_MS,
 ): Promise<void> {
   const until = performance.now() + waitMs;
+  const over = turn.done.then(() => true);
   let timer: ReturnType<typeof setTimeout> | undefined;
   for (let left = waitMs; !turn.completed && left > 0; left = until - performance.now()) {
-    interrupt();
-    await Promise.race([turn.done, new Promise((resolve) => (timer = setTimeout(resolve, Math.min(repeatMs, left))))]);
+    if (!interrupt()) return;
+    const ended = await Promise.race([over, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.min(repeatMs, left))))]);
     clearTimeout(timer);
+    if (ended) return;
   }
 }

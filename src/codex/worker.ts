@@ -200,8 +200,11 @@ export class CodexWorker {
       });
       // After an abort a healthy worker still gets the time to say which turn it started, so that
       // #release interrupts it and waits for it before the slot is given back.
+      // A turn that starts after the grace is interrupted the same way; its thread is already
+      // released, so no word of its end comes back and the interrupt is repeated for the whole wait.
+      const startingTurn = turn;
       const begun = await unlessAborted(
-        beginning, signal, INTERRUPT_WAIT_MS, (late) => rpc.request("turn/interrupt", { threadId: thread, turnId: late.turn.id }),
+        beginning, signal, INTERRUPT_WAIT_MS, (late) => interruptUntilOver(() => this.#sendInterrupt(rpc, thread, late.turn.id), startingTurn),
       );
       turn.turnId = begun.turn.id;
       if (signal.aborted) throw signal.reason;
@@ -223,11 +226,18 @@ export class CodexWorker {
     const rpc = this.#rpc;
     if (rpc && !rpc.closed) {
       const turnId = turn?.turnId;
-      if (turn && turnId) await interruptUntilOver(() => void rpc.request("turn/interrupt", { threadId, turnId }).catch(() => {}), turn);
+      if (turn && turnId) await interruptUntilOver(() => this.#sendInterrupt(rpc, threadId, turnId), turn);
       turn?.tools.release();
       rpc.request("thread/unsubscribe", { threadId }).catch(() => {});
     }
     this.#turns.delete(threadId);
+  }
+
+  /** One `turn/interrupt`, its answer not awaited; false when the connection is closed. */
+  #sendInterrupt(rpc: JsonRpcConnection, threadId: string, turnId: string): boolean {
+    if (rpc.closed) return false;
+    rpc.request("turn/interrupt", { threadId, turnId }).catch(() => {});
+    return true;
   }
 
   #asApiError(error: unknown): unknown {
