@@ -117,9 +117,7 @@ export class LogOutput implements pino.DestinationStream {
     }
     this.#waiting += line;
     // While a write is under way, its end schedules the next.
-    if (this.#writing) return;
-    if (this.#waiting.length >= BATCH_CHARS) this.#writeWaiting();
-    else this.#timer ??= setTimeout(this.#writeWaiting, FLUSH_MS);
+    if (!this.#writing) this.#schedule();
   }
 
   /** Calls back once every line written so far has reached the file descriptor (pino's `logger.flush`). */
@@ -141,10 +139,7 @@ export class LogOutput implements pino.DestinationStream {
    * full pipe; a write already under way is not waited for.
    */
   flushSync(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const bytes = utf8.encode(this.#dropped ? this.#waiting + this.#droppedLine() : this.#waiting);
-    this.#waiting = "";
+    const bytes = utf8.encode(this.#takeWaiting());
     let offset = 0;
     for (let waits = 0; offset < bytes.length && waits < 100;) {
       try {
@@ -164,19 +159,28 @@ export class LogOutput implements pino.DestinationStream {
 
   readonly #onExit = () => this.flushSync();
 
-  /** Says, after the lines that were kept, how many were not. */
-  #droppedLine(): string {
-    const line = `{"level":40${isoTime()},"dropped":${this.#dropped},"msg":"log lines dropped: stdout was not read"}\n`;
-    this.#dropped = 0;
-    return line;
+  /** A write now when a batch is full, else when the oldest waiting line has waited FLUSH_MS. */
+  #schedule(): void {
+    if (this.#waiting.length >= BATCH_CHARS) this.#writeWaiting();
+    else if (this.#waiting) this.#timer ??= setTimeout(this.#writeWaiting, FLUSH_MS);
+  }
+
+  /** The lines waiting, and after them a warning counting those dropped; nothing waits afterwards. */
+  #takeWaiting(): string {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let text = this.#waiting;
+    if (this.#dropped) {
+      text += `{"level":40${isoTime()},"dropped":${this.#dropped},"msg":"log lines dropped: stdout was not read"}\n`;
+      this.#dropped = 0;
+    }
+    this.#waiting = "";
+    return text;
   }
 
   readonly #writeWaiting = () => {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     if (this.#writing || !this.#waiting) return;
-    const text = this.#dropped ? this.#waiting + this.#droppedLine() : this.#waiting;
-    this.#waiting = "";
+    const text = this.#takeWaiting();
     this.#writing = true;
     this.#afterCurrent = this.#afterNext;
     this.#afterNext = [];
@@ -208,9 +212,9 @@ export class LogOutput implements pino.DestinationStream {
     const told = this.#afterCurrent;
     this.#afterCurrent = [];
     for (const callback of told) callback();
-    // Lines that arrived meanwhile wait for company as any other: a write as soon as the last
-    // one is done meant one write per few requests under load.
-    if (this.#waiting.length >= BATCH_CHARS || this.#afterNext.length > 0) this.#writeWaiting();
-    else if (this.#waiting) this.#timer ??= setTimeout(this.#writeWaiting, FLUSH_MS);
+    // Lines that arrived meanwhile wait for company as any other (a write as soon as the last
+    // one is done meant one write per few requests under load), unless a flush waits for them.
+    if (this.#afterNext.length > 0) this.#writeWaiting();
+    else this.#schedule();
   }
 }
