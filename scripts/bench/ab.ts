@@ -4,12 +4,14 @@
  * tree's bare Elysia echo, all on core 1, driven in turn at c=32 from core 0, round after
  * round, so that a slow stretch of the machine hits every server alike.
  *
- *   bun scripts/bench/ab.ts [--rounds=15] [--stream] NAME=DIR[:VAR=VALUE,...] NAME=DIR...
+ *   bun scripts/bench/ab.ts [--rounds=15] [--procs=1] [--stream] NAME=DIR[:VAR=VALUE,...] NAME=DIR...
  *
- * Prints, per server, the medians of req/s, CPU per request and req/s ÷ the echo's in the same
- * round, then each later server's per-round CPU difference from the first one (the median of
- * those differences settles within about 2 µs where one cell moves by ±5 µs). Not a test:
- * nothing asserts a time.
+ * Prints, per version, the medians of req/s, CPU per request and req/s ÷ the echo's in the same
+ * round, then each later version's per-round CPU difference from the first one (the median of
+ * those differences settles within about 2 µs where one cell moves by ±5 µs). Two processes of
+ * the very same tree can differ by 3–5 µs for their whole life (memory layout, JIT choices), so
+ * `--procs=N` runs each version as N processes and takes a round's figure as their mean. Not a
+ * test: nothing asserts a time.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,10 +24,11 @@ import { bareShots, chatShots, KEY, ROOT, type Workload } from "./targets.ts";
 
 const args = process.argv.slice(2);
 const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 15);
+const procs = Number(args.find((a) => a.startsWith("--procs="))?.slice(8) ?? 1);
 const stream = args.includes("--stream");
 const specs = args.filter((a) => !a.startsWith("--"));
-if (!Number.isInteger(rounds) || rounds < 1 || specs.length === 0 || specs.some((s) => !/^[\w.-]+=[^:]+(:\w+=[^,]*(,\w+=[^,]*)*)?$/.test(s))) {
-  console.error("Usage: bun scripts/bench/ab.ts [--rounds=15] [--stream] NAME=DIR[:VAR=VALUE,...] ...");
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(procs) || procs < 1 || specs.length === 0 || specs.some((s) => !/^[\w.-]+=[^:]+(:\w+=[^,]*(,\w+=[^,]*)*)?$/.test(s))) {
+  console.error("Usage: bun scripts/bench/ab.ts [--rounds=15] [--procs=1] [--stream] NAME=DIR[:VAR=VALUE,...] ...");
   process.exit(2);
 }
 
@@ -34,6 +37,8 @@ const CELL_MS = 1200;
 
 interface Server {
   name: string;
+  /** The version it serves (one of the NAME=… arguments, or the echo). */
+  version: string;
   child: Child;
   shot: Shot;
 }
@@ -43,7 +48,7 @@ const servers: Server[] = [];
 /** Every process started, stopped at the end even if its server never answered. */
 const children: Child[] = [];
 
-async function start(name: string, dir: string, mode: "null" | "bare", env: Record<string, string>): Promise<Server> {
+async function start(name: string, version: string, dir: string, mode: "null" | "bare", env: Record<string, string>): Promise<Server> {
   const port = freePort();
   const child = spawnChild(name, onCore(SERVER_CORE, [process.execPath, join(dir, "scripts/bench/baseline-server.ts"), mode, String(port), String(WORK.deltas), String(WORK.chars)]), {
     logPath: join(tmp, `${name}.log`),
@@ -56,7 +61,7 @@ async function start(name: string, dir: string, mode: "null" | "bare", env: Reco
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(url)).status > 0, 15_000, child);
   const shots = mode === "bare" ? bareShots(url, WORK) : chatShots(url, WORK);
-  const server = { name, child, shot: stream ? shots.stream : shots.json };
+  const server = { name, version, child, shot: stream ? shots.stream : shots.json };
   servers.push(server);
   return server;
 }
@@ -85,13 +90,21 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** Per round, the mean over a version's processes. */
+const perRound = (cells: Map<string, Cell[]>, version: string, pick: (c: Cell) => number): number[] => {
+  const own = servers.filter((s) => s.version === version).map((s) => cells.get(s.name)!);
+  return own[0]!.map((_, round) => own.reduce((sum, c) => sum + pick(c[round]!), 0) / own.length);
+};
+
 try {
-  await start("bare", ROOT, "bare", {});
+  await start("bare", "bare", ROOT, "bare", {});
+  const versions: string[] = [];
   for (const spec of specs) {
     const [name, rest] = [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)];
     const [dir, settings = ""] = rest.includes(":") ? [rest.slice(0, rest.indexOf(":")), rest.slice(rest.indexOf(":") + 1)] : [rest];
     const env = Object.fromEntries(settings.split(",").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
-    await start(name, dir!, "null", env);
+    versions.push(name!);
+    for (let p = 0; p < procs; p++) await start(procs > 1 ? `${name}#${p + 1}` : name!, name!, dir!, "null", env);
   }
   pinLoadGenerator(true);
   // One cell each first: the JIT's warm-up makes a server's first second 25–40 % dearer.
@@ -101,17 +114,23 @@ try {
     for (const server of round % 2 ? [...servers].reverse() : servers) cells.get(server.name)!.push(await cell(server));
   }
   pinLoadGenerator(false);
-  const bare = cells.get("bare")!;
-  for (const server of servers) {
-    const own = cells.get(server.name)!;
-    const ratio = median(own.map((c, i) => c.rps / bare[i]!.rps)) * 100;
-    const errors = own.reduce((sum, c) => sum + c.errors, 0);
-    console.log(`${server.name.padEnd(12)} ${median(own.map((c) => c.rps)).toFixed(0).padStart(6)} req/s  ${median(own.map((c) => c.cpuUs)).toFixed(1).padStart(6)} µs CPU/request  ${ratio.toFixed(1)} % of the echo  ${errors} errors`);
+  const bareRps = cells.get("bare")!.map((c) => c.rps);
+  for (const version of ["bare", ...versions]) {
+    const rps = perRound(cells, version, (c) => c.rps);
+    const ratio = median(rps.map((r, i) => r / bareRps[i]!)) * 100;
+    const errors = servers.filter((s) => s.version === version).reduce((sum, s) => sum + cells.get(s.name)!.reduce((n, c) => n + c.errors, 0), 0);
+    console.log(`${version.padEnd(12)} ${median(rps).toFixed(0).padStart(6)} req/s  ${median(perRound(cells, version, (c) => c.cpuUs)).toFixed(1).padStart(6)} µs CPU/request  ${ratio.toFixed(1)} % of the echo  ${errors} errors`);
   }
-  const [first, ...others] = servers.slice(1);
-  for (const server of others) {
-    const diffs = cells.get(server.name)!.map((c, i) => c.cpuUs - cells.get(first!.name)![i]!.cpuUs);
-    console.log(`${server.name} − ${first!.name}: ${median(diffs).toFixed(1)} µs CPU/request (rounds: ${diffs.map((d) => d.toFixed(1)).join(" ")})`);
+  if (procs > 1) {
+    for (const server of servers.filter((s) => s.version !== "bare")) {
+      console.log(`  ${server.name.padEnd(14)} ${median(cells.get(server.name)!.map((c) => c.cpuUs)).toFixed(1).padStart(6)} µs CPU/request`);
+    }
+  }
+  const [first, ...others] = versions;
+  const base = perRound(cells, first!, (c) => c.cpuUs);
+  for (const version of others) {
+    const diffs = perRound(cells, version, (c) => c.cpuUs).map((v, i) => v - base[i]!);
+    console.log(`${version} − ${first}: ${median(diffs).toFixed(1)} µs CPU/request (rounds: ${diffs.map((d) => d.toFixed(1)).join(" ")})`);
   }
 } finally {
   pinLoadGenerator(false);

@@ -62,5 +62,10 @@ export const sharedHeaders = new SharedHeaders();
 
 /** A JSON answer with what the hooks put in `set` (CORS, cache headers…). */
 export function jsonResponse(body: unknown, set: HeaderSink, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: sharedHeaders.take(set, JSON_HEADERS) });
+  return jsonTextResponse(JSON.stringify(body), set, status);
+}
+
+/** The same for a body that is JSON text already. */
+export function jsonTextResponse(json: string, set: HeaderSink, status = 200): Response {
+  return new Response(json, { status, headers: sharedHeaders.take(set, JSON_HEADERS) });
 }

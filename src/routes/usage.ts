@@ -1,6 +1,6 @@
 /** GET /v1/usage (totals over a window) and GET /v1/usage/raw (the newest events). */
 import { Elysia } from "elysia";
-import { jsonResponse } from "../http/shared-headers.ts";
+import { jsonResponse, jsonTextResponse } from "../http/shared-headers.ts";
 import { firstValues, parseRawLimit, parseUsageWindow } from "../telemetry/usage-query.ts";
 import type { UsageStore } from "../telemetry/usage-store.ts";
 
@@ -14,7 +14,8 @@ export function usageRoutes(store: UsageStore) {
     .get("/v1/usage/raw", async ({ request, set }) => {
       const limit = parseRawLimit(firstValues(request.url));
       await store.whenReady();
-      const events = store.recent(limit);
-      return jsonResponse({ object: "list", count: events.length, events }, set);
+      const events = store.recentLines(limit);
+      // The ring holds each event's JSON already: spliced in, not parsed and serialised again.
+      return jsonTextResponse(`{"object":"list","count":${events.length},"events":[${events.join(",")}]}`, set);
     });
 }

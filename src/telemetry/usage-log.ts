@@ -53,8 +53,9 @@ export async function openUsageTelemetry({ path, logger, now = Date.now }: Usage
   const listener: RequestListener = (finished) => {
     if (!isUsageRequest(finished.ctx.method, finished.ctx.route, finished.status)) return;
     const event = usageEventOf(finished, now());
-    store.record(event);
-    appender.append(JSON.stringify(event));
+    const line = JSON.stringify(event);
+    store.record(event, line);
+    appender.append(line);
   };
   return { store, listener, loaded, close: () => appender.flush() };
 }

@@ -1,9 +1,10 @@
 /**
  * What /v1/usage answers from: hourly aggregates over every event ever logged plus a ring
- * of the newest events for /v1/usage/raw. Built once at boot from one streaming pass over
- * the log, then kept current by `record` as requests finish; queries never touch the file.
+ * of the newest events (as their JSON lines) for /v1/usage/raw. Built once at boot from one
+ * streaming pass over the log, then kept current by `record` as requests finish; queries
+ * never touch the file.
  */
-import { EventRing } from "./event-ring.ts";
+import { LineRing } from "./line-ring.ts";
 import { UsageAggregates, type UsageSummary, type UsageWindow } from "./usage-aggregates.ts";
 import { parseUsageLine, type UsageEvent } from "./usage-event.ts";
 
@@ -24,14 +25,14 @@ export interface UsageStoreOptions {
 
 export class UsageStore {
   readonly #aggregates: UsageAggregates;
-  #ring: EventRing<UsageEvent>;
+  readonly #ring: LineRing;
   /** Events recorded while the log is still loading: newer than anything in the file. */
-  #liveDuringLoad: EventRing<UsageEvent> | null = null;
+  #liveDuringLoad: LineRing | null = null;
   #ready: Promise<void> = Promise.resolve();
 
   constructor(options: UsageStoreOptions = {}) {
     this.#aggregates = new UsageAggregates(options.maxModels);
-    this.#ring = new EventRing(options.ringSize ?? RAW_EVENTS_MAX);
+    this.#ring = new LineRing(options.ringSize ?? RAW_EVENTS_MAX);
   }
 
   /** Resolves once the boot pass over the log is done (at once for a store without one). */
@@ -39,16 +40,17 @@ export class UsageStore {
     return this.#ready;
   }
 
-  record(event: UsageEvent): void {
+  /** `line` is the event's JSON, when the caller has it already. */
+  record(event: UsageEvent, line = JSON.stringify(event)): void {
     this.#aggregates.add(event);
-    (this.#liveDuringLoad ?? this.#ring).push(event);
+    (this.#liveDuringLoad ?? this.#ring).push(line);
   }
 
   /** Folds in the events already on disk, in file order; `record` may run meanwhile. */
   load(batches: AsyncIterable<string[]>): Promise<LoadResult> {
-    const live = (this.#liveDuringLoad = new EventRing(this.#ring.capacity));
+    const live = (this.#liveDuringLoad = new LineRing(this.#ring.capacity));
     const loading = this.#loadBatches(batches).finally(() => {
-      for (const event of live.newest(live.capacity)) this.#ring.push(event);
+      for (const line of live.newest(live.capacity)) this.#ring.push(line);
       this.#liveDuringLoad = null;
     });
     this.#ready = loading.then(() => undefined, () => undefined);
@@ -59,14 +61,17 @@ export class UsageStore {
     return this.#aggregates.summarize(window);
   }
 
-  /** The newest `limit` events, oldest first. */
-  recent(limit: number): UsageEvent[] {
+  /** The newest `limit` events, oldest first, each as its JSON text. */
+  recentLines(limit: number): string[] {
     return this.#ring.newest(limit);
   }
 
   async #loadBatches(batches: AsyncIterable<string[]>): Promise<LoadResult> {
     const result: LoadResult = { events: 0, skipped: 0, tornTail: false };
     let last = "";
+    // Only the newest events of the file reach the ring: they are serialised once, at the end.
+    const capacity = this.#ring.capacity;
+    const newest = new Array<UsageEvent>(capacity);
     for await (const lines of batches) {
       for (const line of lines) {
         last = line;
@@ -77,10 +82,12 @@ export class UsageStore {
           continue;
         }
         this.#aggregates.add(event);
-        this.#ring.push(event);
+        newest[result.events % capacity] = event;
         result.events += 1;
       }
     }
+    const kept = Math.min(result.events, capacity);
+    for (let i = result.events - kept; i < result.events; i++) this.#ring.push(JSON.stringify(newest[i % capacity]));
     // The last line is the text after the file's last newline: empty unless a write was torn.
     result.tornTail = last.length > 0;
     return result;

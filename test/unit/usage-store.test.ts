@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { EventRing } from "../../src/telemetry/event-ring.ts";
 import { HOUR_MS, OTHER_MODELS } from "../../src/telemetry/usage-aggregates.ts";
 import type { UsageEvent } from "../../src/telemetry/usage-event.ts";
 import { UsageStore } from "../../src/telemetry/usage-store.ts";
@@ -18,15 +17,21 @@ function event(over: Partial<UsageEvent> = {}): UsageEvent {
 
 const everything = { start: 0, end: T0 + 30 * 24 * HOUR_MS, group: null } as const;
 
-describe("EventRing", () => {
-  test("keeps the newest items, oldest first, and never more than its capacity", () => {
-    const ring = new EventRing<number>(4);
-    for (let i = 1; i <= 6; i++) ring.push(i);
-    expect(ring.size).toBe(4);
-    expect(ring.newest(10)).toEqual([3, 4, 5, 6]);
-    expect(ring.newest(2)).toEqual([5, 6]);
-    expect(ring.newest(0)).toEqual([]);
-  });
+test("the raw view holds each event's JSON, also for an event loaded from the file", async () => {
+  const store = new UsageStore();
+  const fromFile = event({ req_id: "file", model: null, error_code: "idle_timeout", status: 504 });
+  async function* batches() {
+    // An older line without the newer fields: it is read back with their defaults.
+    yield [JSON.stringify({ ts: T0, req_id: "old", status: 200, prompt_tokens: 3 }), JSON.stringify(fromFile)];
+  }
+  await store.load(batches());
+  const live = event({ req_id: "live", model: "gpt-5.5 \u2013 ünïcode", ttfb_ms: 1.5, key_id: "abc" });
+  store.record(live);
+  expect(store.recentLines(10).map((line) => JSON.parse(line))).toEqual([
+    event({ req_id: "old", model: null, route: "", method: "", prompt_tokens: 3, completion_tokens: 0, duration_ms: 0 }),
+    fromFile,
+    live,
+  ]);
 });
 
 describe("UsageStore aggregates", () => {
@@ -121,7 +126,7 @@ describe("UsageStore loading", () => {
     const result = await store.load(batches());
     expect(result).toEqual({ events: 4, skipped: 3, tornTail: true });
     expect(store.summary(everything).totals.prompt_tokens).toBe(10);
-    expect(store.recent(10).map((e) => e.req_id)).toEqual(["b", "c", "d"]);
+    expect(store.recentLines(10).map((line) => JSON.parse(line).req_id)).toEqual(["b", "c", "d"]);
   });
 
   test("events recorded while the file loads count at once and come after the file's in the raw view", async () => {
@@ -142,7 +147,7 @@ describe("UsageStore loading", () => {
     release();
     expect(await loading).toEqual({ events: 2, skipped: 0, tornTail: false });
     await store.whenReady();
-    expect(store.recent(10).map((e) => e.req_id)).toEqual(["old-1", "old-2", "live"]);
+    expect(store.recentLines(10).map((line) => JSON.parse(line).req_id)).toEqual(["old-1", "old-2", "live"]);
     expect(store.summary(everything).totals.requests).toBe(3);
   });
 });
