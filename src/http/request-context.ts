@@ -7,6 +7,7 @@
 import type { Logger } from "pino";
 import type { LineWriter } from "../logger.ts";
 import type { TokenUsage } from "../codex/types.ts";
+import { randomHexId } from "../openai/ids.ts";
 
 export interface RequestContext {
   id: string;
@@ -42,7 +43,7 @@ const VALID_ID = /^[\w.:-]{1,128}$/;
 export function beginRequest(request: Request, route: string): RequestContext {
   const incoming = request.headers.get("x-request-id");
   const ctx: RequestContext = {
-    id: incoming && VALID_ID.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll("-", "")}`,
+    id: incoming && VALID_ID.test(incoming) ? incoming : randomHexId("req_"),
     startedAt: performance.now(),
     method: request.method,
     route,

@@ -45,6 +45,8 @@ export class TurnDeadline {
   readonly #endsAt: number;
   readonly #truncateAt: number;
   #lastActivity: number;
+  /** Codex said something since the last check. */
+  #touched = false;
   #longTurn = false;
   #truncated = false;
   #failure: ApiError | null = null;
@@ -74,38 +76,34 @@ export class TurnDeadline {
   /**
    * The backend as this request should use it: a turn cut by the truncate guard ends like a
    * finished one (Codex was interrupted, its thread released) instead of throwing, and the
-   * first failure is kept in `failure`. A plain iterator rather than an async generator: a
-   * generator layer cost a few promise hops on every event.
+   * first failure is kept in `failure`. Plain classes rather than an async generator or
+   * closures: a generator layer cost a few promise hops on every event, and the closures a
+   * handful of allocations per request.
    */
   backend(backend: CodexBackend): CodexBackend {
-    const onFailure = (error: unknown): IteratorResult<TurnEvent[]> => {
-      if (error instanceof TurnTruncated) return { done: true, value: undefined };
-      if (error instanceof ApiError) this.#failure ??= error;
-      throw error;
-    };
-    return {
-      runTurn: (request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent[]> => {
-        const events = backend.runTurn(request, signal)[Symbol.asyncIterator]();
-        const iterator: AsyncIterator<TurnEvent[]> = {
-          next: () => events.next().catch(onFailure),
-          return: async (value?: unknown) => (await events.return?.(value)) ?? { done: true, value: undefined },
-        };
-        return { [Symbol.asyncIterator]: () => iterator };
-      },
-      health: () => backend.health(),
-      models: () => backend.models(),
-      close: () => backend.close(),
-    };
+    return new DeadlineBackend(backend, this.#failed);
   }
+
+  readonly #failed = (error: unknown): IteratorResult<TurnEvent[]> => {
+    if (error instanceof TurnTruncated) return { done: true, value: undefined };
+    if (error instanceof ApiError) this.#failure ??= error;
+    throw error;
+  };
 
   /** Codex said something: restart the idle clock. */
   touch(): void {
-    this.#lastActivity = performance.now();
+    this.#touched = true;
   }
 
-  // Touching only records the time: re-arming a timer on every Codex event cost more than the
-  // rest of a delta's handling (docs/benchmarks.md).
+  // Touching only sets a flag, and the check takes its own time as the moment of activity (up
+  // to one tick late, which lengthens an idle timeout by as much): re-arming a timer on every
+  // Codex event cost more than the rest of a delta's handling, and reading the clock on every
+  // batch showed in profiles (docs/benchmarks.md).
   #check(now: number): void {
+    if (this.#touched) {
+      this.#touched = false;
+      this.#lastActivity = now;
+    }
     if (this.options.clientSignal?.aborted) this.abort(clientClosed());
     else if (now >= this.#truncateAt) {
       this.#truncated = true;
@@ -140,5 +138,47 @@ export class TurnDeadline {
 
   dispose(): void {
     TurnDeadline.#open.delete(this);
+  }
+}
+
+class DeadlineBackend implements CodexBackend {
+  constructor(
+    private readonly inner: CodexBackend,
+    private readonly failed: (error: unknown) => IteratorResult<TurnEvent[]>,
+  ) {}
+
+  runTurn(request: TurnRequest, signal: AbortSignal): AsyncIterable<TurnEvent[]> {
+    return new DeadlineTurn(this.inner.runTurn(request, signal)[Symbol.asyncIterator](), this.failed);
+  }
+
+  health() {
+    return this.inner.health();
+  }
+
+  models() {
+    return this.inner.models();
+  }
+
+  close() {
+    return this.inner.close();
+  }
+}
+
+class DeadlineTurn implements AsyncIterableIterator<TurnEvent[]> {
+  constructor(
+    private readonly events: AsyncIterator<TurnEvent[]>,
+    private readonly failed: (error: unknown) => IteratorResult<TurnEvent[]>,
+  ) {}
+
+  next(): Promise<IteratorResult<TurnEvent[]>> {
+    return this.events.next().catch(this.failed);
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<TurnEvent[]>> {
+    return (await this.events.return?.(value)) ?? { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 }
