@@ -113,10 +113,11 @@ try {
   const get = async (query: string) => {
     const res = await app.fetch(new Request(`http://127.0.0.1${query}`, { headers: { authorization: `Bearer ${KEY}` } }));
     if (res.status !== 200) throw new Error(`${query} → ${res.status}`);
-    return res.text();
+    // The bytes a socket would carry: a body given as text is encoded to get them.
+    return new Uint8Array(await res.arrayBuffer());
   };
 
-  const all = JSON.parse(await get("/v1/usage"));
+  const all = JSON.parse(new TextDecoder().decode(await get("/v1/usage")));
   const naive = naiveTotals(path);
   if (all.totals.requests !== EVENTS || all.totals.total_tokens !== naive) throw new Error("store totals disagree with a full parse");
 

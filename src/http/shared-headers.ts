@@ -66,6 +66,6 @@ export function jsonResponse(body: unknown, set: HeaderSink, status = 200): Resp
 }
 
 /** The same for a body that is JSON text already. */
-export function jsonTextResponse(json: string, set: HeaderSink, status = 200): Response {
+export function jsonTextResponse(json: string | Blob, set: HeaderSink, status = 200): Response {
   return new Response(json, { status, headers: sharedHeaders.take(set, JSON_HEADERS) });
 }

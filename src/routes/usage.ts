@@ -14,8 +14,8 @@ export function usageRoutes(store: UsageStore) {
     .get("/v1/usage/raw", async ({ request, set }) => {
       const limit = parseRawLimit(firstValues(request.url));
       await store.whenReady();
-      const events = store.recentLines(limit);
+      const { count, json } = store.recentJson(limit);
       // The ring holds each event's JSON already: spliced in, not parsed and serialised again.
-      return jsonTextResponse(`{"object":"list","count":${events.length},"events":[${events.join(",")}]}`, set);
+      return jsonTextResponse(new Blob([`{"object":"list","count":${count},"events":`, json, "}"]), set);
     });
 }

@@ -69,15 +69,46 @@ export class LineRing {
 
   /** The newest `count` lines, oldest first. */
   newest(count: number): string[] {
-    const n = Math.max(0, Math.min(count, this.#size));
+    const n = this.#held(count);
     const out = new Array<string>(n);
-    const first = (this.#next - n + this.capacity) % this.capacity;
-    for (let i = 0; i < n; i++) {
-      const slot = (first + i) % this.capacity;
-      const start = this.#starts[slot]!;
-      out[i] = utf8Out.decode(this.#bytes.subarray(start, start + this.#lengths[slot]!));
+    for (let i = 0, slot = this.#newestSlot(n); i < n; i++, slot = (slot + 1) % this.capacity) {
+      out[i] = utf8Out.decode(this.#bytes.subarray(this.#starts[slot]!, this.#starts[slot]! + this.#lengths[slot]!));
     }
     return out;
+  }
+
+  /**
+   * The newest `count` lines, oldest first, as UTF-8 between `open` and `close` and separated
+   * by `separator` (a JSON array of JSON lines, say): copied out byte for byte, where strings
+   * joined and encoded again cost 30 ms for 10,000 lines.
+   */
+  joined(count: number, open: string, separator: string, close: string): { lines: number; bytes: Uint8Array<ArrayBuffer> } {
+    const n = this.#held(count);
+    const [head, between, tail] = [open, separator, close].map((text) => utf8In.encode(text)) as [Uint8Array, Uint8Array, Uint8Array];
+    let size = head.length + tail.length + Math.max(0, n - 1) * between.length;
+    for (let i = 0, slot = this.#newestSlot(n); i < n; i++, slot = (slot + 1) % this.capacity) size += this.#lengths[slot]!;
+    const bytes = new Uint8Array(size);
+    bytes.set(head);
+    let end = head.length;
+    for (let i = 0, slot = this.#newestSlot(n); i < n; i++, slot = (slot + 1) % this.capacity) {
+      if (i > 0) {
+        bytes.set(between, end);
+        end += between.length;
+      }
+      bytes.set(this.#bytes.subarray(this.#starts[slot]!, this.#starts[slot]! + this.#lengths[slot]!), end);
+      end += this.#lengths[slot]!;
+    }
+    bytes.set(tail, end);
+    return { lines: n, bytes };
+  }
+
+  #held(count: number): number {
+    return Math.max(0, Math.min(count, this.#size));
+  }
+
+  /** The slot of the oldest of the newest `n` lines. */
+  #newestSlot(n: number): number {
+    return (this.#next - n + this.capacity) % this.capacity;
   }
 
   #oldestSlot(): number {

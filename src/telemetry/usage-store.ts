@@ -61,9 +61,10 @@ export class UsageStore {
     return this.#aggregates.summarize(window);
   }
 
-  /** The newest `limit` events, oldest first, each as its JSON text. */
-  recentLines(limit: number): string[] {
-    return this.#ring.newest(limit);
+  /** The newest `limit` events, oldest first, as a JSON array (UTF-8), and how many there are. */
+  recentJson(limit: number): { count: number; json: Uint8Array<ArrayBuffer> } {
+    const { lines, bytes } = this.#ring.joined(limit, "[", ",", "]");
+    return { count: lines, json: bytes };
   }
 
   async #loadBatches(batches: AsyncIterable<string[]>): Promise<LoadResult> {

@@ -80,4 +80,18 @@ describe("LineRing", () => {
     for (const text of texts) ring.push(text);
     expect(ring.newest(3)).toEqual(texts.slice(-3));
   });
+
+  test("joins the newest lines into one UTF-8 text, byte for byte", () => {
+    const ring = new LineRing(3, 64);
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    expect(decode(ring.joined(5, "[", ",", "]").bytes)).toBe("[]");
+    const texts = ['{"a":1}', '{"b":"ü🙂"}', '{"c":3}', '{"d":"日本"}'];
+    for (const text of texts) ring.push(text);
+    const all = ring.joined(10, "[", ",", "]");
+    expect(all.lines).toBe(3);
+    expect(decode(all.bytes)).toBe(`[${texts.slice(1).join(",")}]`);
+    const two = ring.joined(2, "<", " | ", ">");
+    expect(two.lines).toBe(2);
+    expect(decode(two.bytes)).toBe(`<${texts.slice(2).join(" | ")}>`);
+  });
 });

@@ -15,6 +15,14 @@ function event(over: Partial<UsageEvent> = {}): UsageEvent {
   };
 }
 
+/** The raw view's events, read back from the JSON the store hands out. */
+const recent = (store: UsageStore, limit: number): UsageEvent[] => {
+  const { count, json } = store.recentJson(limit);
+  const events = JSON.parse(new TextDecoder().decode(json));
+  expect(events).toHaveLength(count);
+  return events;
+};
+
 const everything = { start: 0, end: T0 + 30 * 24 * HOUR_MS, group: null } as const;
 
 test("the raw view holds each event's JSON, also for an event loaded from the file", async () => {
@@ -27,7 +35,7 @@ test("the raw view holds each event's JSON, also for an event loaded from the fi
   await store.load(batches());
   const live = event({ req_id: "live", model: "gpt-5.5 \u2013 ünïcode", ttfb_ms: 1.5, key_id: "abc" });
   store.record(live);
-  expect(store.recentLines(10).map((line) => JSON.parse(line))).toEqual([
+  expect(recent(store, 10)).toEqual([
     event({ req_id: "old", model: null, route: "", method: "", prompt_tokens: 3, completion_tokens: 0, duration_ms: 0 }),
     fromFile,
     live,
@@ -126,7 +134,7 @@ describe("UsageStore loading", () => {
     const result = await store.load(batches());
     expect(result).toEqual({ events: 4, skipped: 3, tornTail: true });
     expect(store.summary(everything).totals.prompt_tokens).toBe(10);
-    expect(store.recentLines(10).map((line) => JSON.parse(line).req_id)).toEqual(["b", "c", "d"]);
+    expect(recent(store, 10).map((e) => e.req_id)).toEqual(["b", "c", "d"]);
   });
 
   test("events recorded while the file loads count at once and come after the file's in the raw view", async () => {
@@ -147,7 +155,7 @@ describe("UsageStore loading", () => {
     release();
     expect(await loading).toEqual({ events: 2, skipped: 0, tornTail: false });
     await store.whenReady();
-    expect(store.recentLines(10).map((line) => JSON.parse(line).req_id)).toEqual(["old-1", "old-2", "live"]);
+    expect(recent(store, 10).map((e) => e.req_id)).toEqual(["old-1", "old-2", "live"]);
     expect(store.summary(everything).totals.requests).toBe(3);
   });
 });
