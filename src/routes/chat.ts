@@ -32,7 +32,7 @@ export function chatRoutes(deps: TurnRouteDeps) {
     .head("/v1/chat/completions", headOk)
     .post(
       "/v1/chat/completions",
-      ({ body, request, set }) => {
+      async ({ body, request, set }) => {
         decodeIntegerStrings(body, integers);
         const plan = planChat(body as ChatRequestBody, catalog, config.defaultInstructions, config.chat);
         // Tool-block mode (README "Tools, structured output and n"): the `<use_tool>` controls apply.
@@ -43,11 +43,11 @@ export function chatRoutes(deps: TurnRouteDeps) {
         return runTurnRoute(deps, request, set, {
           model: plan.requestedModel,
           stream: plan.stream,
-          complete: (turns, deadline, reportUsage) =>
-            completeChat(turns, plan, meta, deadline, reportUsage, toolBlocks).then(({ completion, report }) => {
-              Object.assign(set.headers, modeHeaders, toolCallHeaders(report));
-              return completion;
-            }),
+          async complete(turns, deadline, reportUsage) {
+            const { completion, report } = await completeChat(turns, plan, meta, deadline, reportUsage, toolBlocks);
+            Object.assign(set.headers, modeHeaders, toolCallHeaders(report));
+            return completion;
+          },
           start: (turns, deadline, holdMs) => startChatStream(turns, plan, deadline, holdMs, toolBlocks),
           frames: (started, deadline, reportUsage) =>
             chatFrames(started, plan, meta, deadline, reportUsage, toolBlocks && toolBlocks.mode),

@@ -31,7 +31,7 @@ export function completionsRoutes(deps: TurnRouteDeps) {
     .head("/v1/completions", headOk)
     .post(
       "/v1/completions",
-      ({ body, request, set }) => {
+      async ({ body, request, set }) => {
         decodeIntegerStrings(body, integers);
         const plan = planCompletions(body as CompletionsRequestBody, catalog, config.defaultInstructions, config.chat.maxChoices);
         const meta = { id: randomId("cmpl-"), created: Math.floor(Date.now() / 1000), model: plan.requestedModel };

@@ -30,7 +30,7 @@ export function responsesRoutes(deps: TurnRouteDeps) {
     .head("/v1/responses", headOk)
     .post(
       "/v1/responses",
-      ({ body, request, set }) => {
+      async ({ body, request, set }) => {
         decodeIntegerStrings(body, integers);
         const plan = planResponse(body as ResponsesRequestBody, catalog, config.defaultInstructions);
         const meta = { id: randomId("resp_"), createdAt: Math.floor(Date.now() / 1000), model: plan.requestedModel };
