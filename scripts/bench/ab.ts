@@ -27,8 +27,8 @@ const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 1
 const procs = Number(args.find((a) => a.startsWith("--procs="))?.slice(8) ?? 1);
 const stream = args.includes("--stream");
 const specs = args.filter((a) => !a.startsWith("--"));
-if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(procs) || procs < 1 || specs.length === 0 || specs.some((s) => !/^[\w.-]+=[^:]+(:\w+=[^,]*(,\w+=[^,]*)*)?$/.test(s))) {
-  console.error("Usage: bun scripts/bench/ab.ts [--rounds=15] [--procs=1] [--stream] NAME=DIR[:VAR=VALUE,...] ...");
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(procs) || procs < 1 || specs.length === 0 || specs.some((s) => !/^[\w.-]+=[^:]+(:\w+=[^,]*(,\w+=[^,]*)*)?$/.test(s) || s.startsWith("bare="))) {
+  console.error("Usage: bun scripts/bench/ab.ts [--rounds=15] [--procs=1] [--stream] NAME=DIR[:VAR=VALUE,...] ... (NAME other than bare, the echo's)");
   process.exit(2);
 }
 
@@ -114,7 +114,7 @@ try {
     for (const server of round % 2 ? [...servers].reverse() : servers) cells.get(server.name)!.push(await cell(server));
   }
   pinLoadGenerator(false);
-  const bareRps = cells.get("bare")!.map((c) => c.rps);
+  const bareRps = perRound(cells, "bare", (c) => c.rps);
   for (const version of ["bare", ...versions]) {
     const rps = perRound(cells, version, (c) => c.rps);
     const ratio = median(rps.map((r, i) => r / bareRps[i]!)) * 100;

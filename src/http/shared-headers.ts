@@ -62,10 +62,10 @@ export const sharedHeaders = new SharedHeaders();
 
 /** A JSON answer with what the hooks put in `set` (CORS, cache headers…). */
 export function jsonResponse(body: unknown, set: HeaderSink, status = 200): Response {
-  return jsonTextResponse(JSON.stringify(body), set, status);
+  return jsonBodyResponse(JSON.stringify(body), set, status);
 }
 
-/** The same for a body that is JSON text already. */
-export function jsonTextResponse(json: string | Blob, set: HeaderSink, status = 200): Response {
+/** The same for a body that is JSON already, as text or as UTF-8. */
+export function jsonBodyResponse(json: string | Uint8Array<ArrayBuffer>, set: HeaderSink, status = 200): Response {
   return new Response(json, { status, headers: sharedHeaders.take(set, JSON_HEADERS) });
 }

@@ -1,6 +1,6 @@
 /** GET /v1/usage (totals over a window) and GET /v1/usage/raw (the newest events). */
 import { Elysia } from "elysia";
-import { jsonResponse, jsonTextResponse } from "../http/shared-headers.ts";
+import { jsonBodyResponse, jsonResponse } from "../http/shared-headers.ts";
 import { firstValues, parseRawLimit, parseUsageWindow } from "../telemetry/usage-query.ts";
 import type { UsageStore } from "../telemetry/usage-store.ts";
 
@@ -14,8 +14,8 @@ export function usageRoutes(store: UsageStore) {
     .get("/v1/usage/raw", async ({ request, set }) => {
       const limit = parseRawLimit(firstValues(request.url));
       await store.whenReady();
-      const { count, json } = store.recentJson(limit);
-      // The ring holds each event's JSON already: spliced in, not parsed and serialised again.
-      return jsonTextResponse(new Blob([`{"object":"list","count":${count},"events":`, json, "}"]), set);
+      const count = store.recentCount(limit);
+      // The ring holds each event's JSON already: copied in, not parsed and serialised again.
+      return jsonBodyResponse(store.recentJson(count, `{"object":"list","count":${count},"events":`, "}"), set);
     });
 }

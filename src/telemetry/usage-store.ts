@@ -61,34 +61,42 @@ export class UsageStore {
     return this.#aggregates.summarize(window);
   }
 
-  /** The newest `limit` events, oldest first, as a JSON array (UTF-8), and how many there are. */
-  recentJson(limit: number): { count: number; json: Uint8Array<ArrayBuffer> } {
-    const { lines, bytes } = this.#ring.joined(limit, "[", ",", "]");
-    return { count: lines, json: bytes };
+  /** How many of the newest `limit` events it holds. */
+  recentCount(limit: number): number {
+    return this.#ring.held(limit);
+  }
+
+  /** The newest `limit` events, oldest first, as a JSON array (UTF-8) between `open` and `close`. */
+  recentJson(limit: number, open = "", close = ""): Uint8Array<ArrayBuffer> {
+    return this.#ring.joined(limit, `${open}[`, ",", `]${close}`);
   }
 
   async #loadBatches(batches: AsyncIterable<string[]>): Promise<LoadResult> {
     const result: LoadResult = { events: 0, skipped: 0, tornTail: false };
     let last = "";
-    // Only the newest events of the file reach the ring: they are serialised once, at the end.
+    // Only the newest events of the file reach the ring: they are serialised once, at the end
+    // (also after a failed pass, so that the raw view shows what the totals count).
     const capacity = this.#ring.capacity;
     const newest = new Array<UsageEvent>(capacity);
-    for await (const lines of batches) {
-      for (const line of lines) {
-        last = line;
-        if (line.length === 0 || line.trim().length === 0) continue;
-        const event = parseUsageLine(line);
-        if (!event) {
-          result.skipped += 1;
-          continue;
+    try {
+      for await (const lines of batches) {
+        for (const line of lines) {
+          last = line;
+          if (line.length === 0 || line.trim().length === 0) continue;
+          const event = parseUsageLine(line);
+          if (!event) {
+            result.skipped += 1;
+            continue;
+          }
+          this.#aggregates.add(event);
+          newest[result.events % capacity] = event;
+          result.events += 1;
         }
-        this.#aggregates.add(event);
-        newest[result.events % capacity] = event;
-        result.events += 1;
       }
+    } finally {
+      const kept = Math.min(result.events, capacity);
+      for (let i = result.events - kept; i < result.events; i++) this.#ring.push(JSON.stringify(newest[i % capacity]));
     }
-    const kept = Math.min(result.events, capacity);
-    for (let i = result.events - kept; i < result.events; i++) this.#ring.push(JSON.stringify(newest[i % capacity]));
     // The last line is the text after the file's last newline: empty unless a write was torn.
     result.tornTail = last.length > 0;
     return result;

@@ -29,7 +29,7 @@ describe("LineRing", () => {
   });
 
   test("holds exactly the newest lines through wraps and growth, whatever their characters", () => {
-    // A fixed sequence of lines of 0-120 characters, some of them 2, 3 and 4 bytes each in UTF-8.
+    // A fixed sequence of lines of 1-120 characters, some of them 2, 3 and 4 bytes each in UTF-8.
     const pieces = ["a", "é", "€", "🙂"];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
@@ -84,14 +84,38 @@ describe("LineRing", () => {
   test("joins the newest lines into one UTF-8 text, byte for byte", () => {
     const ring = new LineRing(3, 64);
     const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    expect(decode(ring.joined(5, "[", ",", "]").bytes)).toBe("[]");
+    expect(decode(ring.joined(5, "[", ",", "]"))).toBe("[]");
     const texts = ['{"a":1}', '{"b":"ü🙂"}', '{"c":3}', '{"d":"日本"}'];
     for (const text of texts) ring.push(text);
-    const all = ring.joined(10, "[", ",", "]");
-    expect(all.lines).toBe(3);
-    expect(decode(all.bytes)).toBe(`[${texts.slice(1).join(",")}]`);
-    const two = ring.joined(2, "<", " | ", ">");
-    expect(two.lines).toBe(2);
-    expect(decode(two.bytes)).toBe(`<${texts.slice(2).join(" | ")}>`);
+    expect(ring.held(10)).toBe(3);
+    expect(decode(ring.joined(10, "[", ",", "]"))).toBe(`[${texts.slice(1).join(",")}]`);
+    expect(ring.held(2)).toBe(2);
+    expect(decode(ring.joined(2, "<", " | ", ">"))).toBe(`<${texts.slice(2).join(" | ")}>`);
+  });
+
+  test("empty lines are held like any other, also across wraps", () => {
+    const ring = new LineRing(4, 16, 16);
+    const pushed: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const text = i % 3 === 0 ? "" : "x".repeat(i % 5);
+      pushed.push(text);
+      ring.push(text);
+      expect(ring.newest(4)).toEqual(newestOf(pushed, 4));
+    }
+  });
+
+  test("a line that fits only in the largest buffer gets it, and keeps the lines that still fit", () => {
+    const ring = new LineRing(4, 64, 4096);
+    ring.push("a");
+    ring.push("b".repeat(500));
+    ring.push("c".repeat(3500));
+    expect(ring.newest(4)).toEqual(["a", "b".repeat(500), "c".repeat(3500)]);
+    ring.push("d".repeat(4000));
+    expect(ring.newest(4)).toEqual(["d".repeat(4000)]);
+  });
+
+  test("refuses a capacity it cannot hold", () => {
+    expect(() => new LineRing(0)).toThrow(RangeError);
+    expect(() => new LineRing(10, 1024, 2 ** 31)).toThrow(RangeError);
   });
 });

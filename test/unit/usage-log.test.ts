@@ -74,7 +74,7 @@ describe("openUsageTelemetry", () => {
     const reopened = await openUsageTelemetry({ path, logger });
     expect(await reopened.loaded).toEqual({ events: 4, skipped: 2, tornTail: false });
     expect(reopened.store.summary(all).totals).toEqual(usage.store.summary(all).totals);
-    expect(JSON.parse(new TextDecoder().decode(reopened.store.recentJson(2).json)).map((e: { req_id: string }) => e.req_id)).toEqual(["req_live", "req_fail"]);
+    expect(JSON.parse(new TextDecoder().decode(reopened.store.recentJson(2))).map((e: { req_id: string }) => e.req_id)).toEqual(["req_live", "req_fail"]);
     await reopened.close();
   });
 

@@ -17,9 +17,8 @@ function event(over: Partial<UsageEvent> = {}): UsageEvent {
 
 /** The raw view's events, read back from the JSON the store hands out. */
 const recent = (store: UsageStore, limit: number): UsageEvent[] => {
-  const { count, json } = store.recentJson(limit);
-  const events = JSON.parse(new TextDecoder().decode(json));
-  expect(events).toHaveLength(count);
+  const events = JSON.parse(new TextDecoder().decode(store.recentJson(limit)));
+  expect(events).toHaveLength(store.recentCount(limit));
   return events;
 };
 
@@ -135,6 +134,17 @@ describe("UsageStore loading", () => {
     expect(result).toEqual({ events: 4, skipped: 3, tornTail: true });
     expect(store.summary(everything).totals.prompt_tokens).toBe(10);
     expect(recent(store, 10).map((e) => e.req_id)).toEqual(["b", "c", "d"]);
+  });
+
+  test("a pass that fails partway keeps what it read, in the raw view as in the totals", async () => {
+    const store = new UsageStore();
+    async function* batches() {
+      yield [JSON.stringify(event({ req_id: "first" })), JSON.stringify(event({ req_id: "second" }))];
+      throw new Error("disk gone");
+    }
+    await expect(store.load(batches())).rejects.toThrow("disk gone");
+    expect(store.summary(everything).totals.requests).toBe(2);
+    expect(recent(store, 10).map((e) => e.req_id)).toEqual(["first", "second"]);
   });
 
   test("events recorded while the file loads count at once and come after the file's in the raw view", async () => {
