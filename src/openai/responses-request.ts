@@ -28,8 +28,8 @@ export interface ResponseSettings {
   metadata: Record<string, string>;
   parallel_tool_calls: boolean;
   reasoning: { effort: ReasoningEffort | null; summary: Exclude<ReasoningSummary, "none"> | null };
-  temperature: number | null;
-  top_p: number | null;
+  temperature: number;
+  top_p: number;
   text: { format: Record<string, unknown> };
   tool_choice: unknown;
   tools: unknown[];
@@ -208,6 +208,9 @@ export function planResponse(body: ResponsesRequestBody, catalog: ModelCatalog, 
   if (body.instructions !== undefined && body.instructions !== null && typeof body.instructions !== "string") {
     throw invalidRequest("'instructions' must be a string.", "instructions", "invalid_type");
   }
+  if (body.truncation !== undefined && body.truncation !== null && body.truncation !== "auto" && body.truncation !== "disabled") {
+    throw invalidRequest(`Invalid value for 'truncation': ${JSON.stringify(body.truncation)}. Supported values are: 'auto' and 'disabled'.`, "truncation");
+  }
   const parsed = parseInput(body.input);
   const tools = parseTools(body.tools);
   const toolSelection = selectTools(tools, body.tool_choice);
@@ -241,8 +244,9 @@ export function planResponse(body: ResponsesRequestBody, catalog: ModelCatalog, 
       metadata: metadata(body.metadata),
       parallel_tool_calls: parallelToolCalls,
       reasoning: { effort, summary: summary === "none" ? null : summary },
-      temperature: numberOrNull(body.temperature),
-      top_p: numberOrNull(body.top_p),
+      // Not given: the sampling defaults OpenAI reports (Codex uses the model's own either way).
+      temperature: numberOrNull(body.temperature) ?? 1,
+      top_p: numberOrNull(body.top_p) ?? 1,
       text: format.echo,
       tool_choice: body.tool_choice ?? "auto",
       tools: Array.isArray(body.tools) ? body.tools : [],

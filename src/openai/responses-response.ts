@@ -75,6 +75,14 @@ function outputText(output: readonly OutputItem[]): string {
   return output.flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : [])).join("");
 }
 
+/**
+ * A failed response's `error.code` is one of a fixed list in OpenAI's API (clients switch on
+ * it): ours map onto its two that fit. The `error` event before `response.failed` keeps the
+ * specific code.
+ */
+const responseErrorCode = (error: ApiError) =>
+  error.status === 429 || error.type === "rate_limit_error" ? "rate_limit_exceeded" : "server_error";
+
 export interface ResponseState {
   status: ResponseStatus;
   output: readonly OutputItem[];
@@ -90,7 +98,7 @@ export function responseObject(meta: ResponseMeta, settings: ResponseSettings, s
     created_at: meta.createdAt,
     status: state.status,
     background: false,
-    error: error ? { code: error.code ?? error.type, message: error.message, type: error.type, param: error.param } : null,
+    error: error ? { code: responseErrorCode(error), message: error.message, type: error.type, param: error.param } : null,
     // The model's output limit, or the dev truncate guard, whose nearest OpenAI reason is the same.
     incomplete_details: state.status === "incomplete" ? { reason: "max_output_tokens" } : null,
     instructions: settings.instructions,
@@ -108,6 +116,7 @@ export function responseObject(meta: ResponseMeta, settings: ResponseSettings, s
     tool_choice: settings.tool_choice,
     tools: settings.tools,
     top_p: settings.top_p,
+    // Nothing is ever dropped from the input to fit the context ("auto" is accepted, not applied).
     truncation: "disabled",
     usage: state.usage ? toResponsesUsage(state.usage) : null,
     user: settings.user,

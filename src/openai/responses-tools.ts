@@ -76,6 +76,9 @@ export function selectOutputFormat(text: unknown): OutputFormat {
       if (!isObject(format.schema)) {
         throw invalidRequest("'text.format.schema' must be a JSON Schema object.", "text.format.schema", "missing_required_parameter");
       }
+      if (typeof format.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(format.name)) {
+        throw invalidRequest("'text.format.name' must be 1-64 letters, digits, '_' or '-'.", "text.format.name");
+      }
       return { outputSchema: format.schema, steer: null, echo: { format } };
     case "json_object":
       return { outputSchema: null, steer: JSON_OBJECT_STEER, echo: { format } };

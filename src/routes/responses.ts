@@ -7,7 +7,8 @@ import { startTurns } from "../services/turn-stream.ts";
 import { decodeIntegerStrings, IntegerField } from "./integer-field.ts";
 import { headOk, Nullable, Open, runTurnRoute, type TurnRouteDeps } from "./turn-route.ts";
 
-const integers = { max_output_tokens: new IntegerField({ minimum: 1 }) };
+/** OpenAI's own floor: a smaller max_output_tokens is a 400 there too. */
+const integers = { max_output_tokens: new IntegerField({ minimum: 16 }) };
 
 /** The shape every Responses request must have; input items, tools and formats are checked in planResponse. */
 export const ResponsesBody = t.Object(

@@ -325,7 +325,7 @@ describe("streamed responses", () => {
     expect(typeof error.message).toBe("string");
     expect(error.type).toBe("server_error");
     expect(error.code).toBeString();
-    expect(events.at(-1).response).toMatchObject({ status: "failed", error: { code: error.code, message: error.message } });
+    expect(events.at(-1).response).toMatchObject({ status: "failed", error: { code: "server_error", message: error.message } });
     events.forEach((event, i) => expect(event.sequence_number).toBe(i));
 
     const thrown = await (async () => {

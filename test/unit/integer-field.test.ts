@@ -41,7 +41,7 @@ describe("integer fields", () => {
       ["/v1/chat/completions", chat({ max_tokens: 0 }), below("max_tokens", 1, 0)],
       ["/v1/chat/completions", chat({ n: "2", max_completion_tokens: "-1" }), below("max_completion_tokens", 1, -1)],
       ["/v1/completions", { model: "codex-5", prompt: "hi", max_tokens: "-1" }, below("max_tokens", 0, -1)],
-      ["/v1/responses", { model: "codex-5", input: "hi", max_output_tokens: "0" }, below("max_output_tokens", 1, 0)],
+      ["/v1/responses", { model: "codex-5", input: "hi", max_output_tokens: "0" }, below("max_output_tokens", 16, 0)],
     ];
     for (const [path, body, error] of cases) {
       const res = await request(path, { json: body });

@@ -166,6 +166,9 @@ describe("Responses tools, tool_choice, text.format, reasoning", () => {
     expect(json.turn.instructions).toBe(`DEFAULT\n\n${JSON_OBJECT_STEER}`);
     expect(rejection({ text: { format: { type: "yaml" } } }).param).toBe("text.format.type");
     expect(rejection({ text: { format: { type: "json_schema", name: "x" } } }).param).toBe("text.format.schema");
+    // OpenAI requires the schema's name, as the chat route's response_format does.
+    expect(rejection({ text: { format: { type: "json_schema", schema } } }).param).toBe("text.format.name");
+    expect(rejection({ text: { format: { type: "json_schema", name: "a b", schema } } }).param).toBe("text.format.name");
   });
 
   test("reasoning.effort and reasoning.summary reach the turn; summaries become output items", () => {
@@ -181,5 +184,17 @@ describe("Responses tools, tool_choice, text.format, reasoning", () => {
     const p = plan({ metadata: { run: "7" }, max_output_tokens: 256, temperature: 0.2, user: "u1" });
     expect(p.settings).toMatchObject({ metadata: { run: "7" }, max_output_tokens: 256, temperature: 0.2, user: "u1" });
     expect(rejection({ metadata: { n: 1 } }).param).toBe("metadata");
+  });
+
+  test("temperature and top_p not given are echoed as OpenAI's defaults, 1", () => {
+    expect(plan({}).settings).toMatchObject({ temperature: 1, top_p: 1 });
+    expect(plan({ temperature: 0, top_p: 0.5 }).settings).toMatchObject({ temperature: 0, top_p: 0.5 });
+  });
+
+  test("truncation takes 'auto' or 'disabled'; anything else → 400", () => {
+    expect(() => plan({ truncation: "auto" })).not.toThrow();
+    expect(() => plan({ truncation: "disabled" })).not.toThrow();
+    const error = rejection({ truncation: "bogus" });
+    expect([error.status, error.param, error.code]).toEqual([400, "truncation", "invalid_value"]);
   });
 });

@@ -104,7 +104,8 @@ describe("POST /v1/responses", () => {
     const list = await events(res);
     expect(list.map((e) => e.type).slice(-2)).toEqual(["error", "response.failed"]);
     expect(list.at(-2).error).toEqual({ type: "rate_limit_error", code: "upstream_rate_limited", message: "slow down", param: null });
-    expect(list.at(-1).response).toMatchObject({ status: "failed", error: { code: "upstream_rate_limited", message: "slow down" } });
+    // response.error.code is one of OpenAI's fixed list; the error event above keeps the specific code.
+    expect(list.at(-1).response).toMatchObject({ status: "failed", error: { code: "rate_limit_exceeded", message: "slow down" } });
     expect(list.map((e) => e.sequence_number)).toEqual(list.map((_, i) => i));
   });
 
@@ -129,6 +130,18 @@ describe("POST /v1/responses", () => {
       expect(res.status).toBe(status);
       expect((await res.json()).error.param).toBe(param);
     }
+  });
+
+  test("max_output_tokens below OpenAI's floor of 16 is its 400, word for word", async () => {
+    const { request } = appWith();
+    const res = await request("/v1/responses", { json: { model: "codex-5", input: "x", max_output_tokens: 10 } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toEqual({
+      message: "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 10 instead.",
+      type: "invalid_request_error", param: "max_output_tokens", code: "integer_below_min_value",
+    });
+    expect((await request("/v1/responses", { json: { model: "codex-5", input: "x", max_output_tokens: "15" } })).status).toBe(400);
+    expect((await request("/v1/responses", { json: { model: "codex-5", input: "x", max_output_tokens: 16 } })).status).toBe(200);
   });
 });
 

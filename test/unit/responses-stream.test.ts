@@ -7,7 +7,7 @@ import { eventFrame, ResponseEventFold, type ResponseEvent } from "../../src/ope
 const meta = { id: "resp_test", createdAt: 1700000000, model: "codex-5" };
 const settings: ResponseSettings = {
   instructions: null, max_output_tokens: null, metadata: {}, parallel_tool_calls: true,
-  reasoning: { effort: null, summary: null }, temperature: null, top_p: null, text: { format: { type: "text" } },
+  reasoning: { effort: null, summary: null }, temperature: 1, top_p: 1, text: { format: { type: "text" } },
   tool_choice: "auto", tools: [], user: null,
 };
 const usage = { inputTokens: 10, cachedInputTokens: 3, outputTokens: 7, reasoningOutputTokens: 2, totalTokens: 17 };
@@ -130,7 +130,7 @@ describe("Responses stream events", () => {
     });
     const response = failed[1]!.response as any;
     expect(response.status).toBe("failed");
-    expect(response.error).toEqual({ code: "upstream_error", message: "boom", type: "server_error", param: null });
+    expect(response.error).toEqual({ code: "server_error", message: "boom", type: "server_error", param: null });
     expect(response.output[0].content[0].text).toBe("par");
   });
 
