@@ -71,6 +71,8 @@ export function chatCompletion(
         role: "assistant",
         content: c.toolCalls.length && !c.content ? null : c.content,
         refusal: null,
+        // Always there on OpenAI (web-search citations; none here).
+        annotations: [],
         ...(includeReasoning && c.reasoning ? { reasoning_content: c.reasoning } : {}),
         ...callFields(c, legacy),
       },

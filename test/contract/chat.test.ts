@@ -29,7 +29,7 @@ describe("non-streamed chat", () => {
     expect(body.object).toBe("chat.completion");
     expect(body.model).toBe("codex-5");
     expect(Math.abs(body.created - Date.now() / 1000)).toBeLessThan(60);
-    expect(body.choices).toEqual([{ index: 0, message: { role: "assistant", content: DEFAULT_REPLY, refusal: null }, logprobs: null, finish_reason: "stop" }]);
+    expect(body.choices).toEqual([{ index: 0, message: { role: "assistant", content: DEFAULT_REPLY, refusal: null, annotations: [] }, logprobs: null, finish_reason: "stop" }]);
     expect(body.usage).toEqual(expectedUsage);
   });
 

@@ -50,7 +50,7 @@ describe("chat.completion object", () => {
     const choice = { ...emptyChoice(), content: "Hello" };
     const body = chatCompletion(meta, [choice], usage);
     expect(body).toMatchObject({ id: "chatcmpl-abc", object: "chat.completion", created: 1700000000, model: "codex-5" });
-    expect(body.choices).toEqual([{ index: 0, message: { role: "assistant", content: "Hello", refusal: null }, logprobs: null, finish_reason: "stop" }]);
+    expect(body.choices).toEqual([{ index: 0, message: { role: "assistant", content: "Hello", refusal: null, annotations: [] }, logprobs: null, finish_reason: "stop" }]);
     expect(body.usage.total_tokens).toBe(55);
   });
 });

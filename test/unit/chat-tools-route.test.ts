@@ -37,7 +37,7 @@ describe("tool calls", () => {
     expect(body.choices[0]).toEqual({
       index: 0, logprobs: null, finish_reason: "tool_calls",
       message: {
-        role: "assistant", content: "Checking.", refusal: null,
+        role: "assistant", content: "Checking.", refusal: null, annotations: [],
         tool_calls: [
           { id: "call_a", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
           { id: "call_b", type: "function", function: { name: "get_weather", arguments: '{"city":"Rome"}' } },

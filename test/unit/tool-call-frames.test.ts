@@ -41,10 +41,10 @@ describe("frames and objects for calls", () => {
     const calls = [{ id: "call_1", type: "function" as const, function: { name: "f", arguments: "{}" } }];
     const choice = { ...emptyChoice(), toolCalls: calls, finishReason: "tool_calls" as const, reasoning: "hmm" };
     const modern = chatCompletion(meta, [choice], usage);
-    expect(modern.choices[0]!.message).toEqual({ role: "assistant", content: null, refusal: null, tool_calls: calls });
+    expect(modern.choices[0]!.message).toEqual({ role: "assistant", content: null, refusal: null, annotations: [], tool_calls: calls });
     expect(modern.choices[0]!.finish_reason).toBe("tool_calls");
     const legacy = chatCompletion(meta, [choice], usage, { includeReasoning: true, legacy: true });
-    expect(legacy.choices[0]!.message).toEqual({ role: "assistant", content: null, refusal: null, reasoning_content: "hmm", function_call: { name: "f", arguments: "{}" } });
+    expect(legacy.choices[0]!.message).toEqual({ role: "assistant", content: null, refusal: null, annotations: [], reasoning_content: "hmm", function_call: { name: "f", arguments: "{}" } });
     expect(legacy.choices[0]!.finish_reason).toBe("function_call");
   });
 
