@@ -36,6 +36,12 @@ export interface ChoiceRules {
    * reaches the client, but the turn runs on to its end so its usage is Codex's real count.
    */
   stop: readonly string[];
+  /**
+   * Yield each batch as it comes (a stream). Without it only the last batch, the one with
+   * `done`, is yielded: a non-streamed answer needs only the result, and every step through
+   * the layers of iterators costs a few promise hops.
+   */
+  progress: boolean;
 }
 
 /** The abort reason when the proxy itself ends a turn that is doing fine. */
@@ -185,7 +191,7 @@ export async function* runChoice(
       }
       // The batch that ends the turn goes out with its `done` below, in one piece.
       if (!stop && out.length) {
-        yield out;
+        if (rules.progress) yield out;
         out = [];
       }
     }

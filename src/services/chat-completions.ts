@@ -26,13 +26,14 @@ export type ToolBlockControls = ToolBlockPolicy | null;
  * each choice's latest usage report as it comes (a failed stream still counts it).
  */
 function startChoices(
-  backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, toolBlocks: ToolBlockControls, usages: Array<TokenUsage | undefined> = [],
+  backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, toolBlocks: ToolBlockControls, progress: boolean,
+  usages: Array<TokenUsage | undefined> = [],
 ) {
   // A single choice has no siblings to stop: its turn takes the deadline's signal as it is.
   const siblings = plan.n > 1 ? new AbortController() : null;
   const signal = siblings ? AbortSignal.any([deadline.signal, siblings.signal]) : deadline.signal;
   const answerOnly = plan.jsonObject || plan.turn.outputSchema !== null;
-  const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, answerOnly, toolBlocks, stop: plan.stop };
+  const rules = { singleCall: plan.singleCall, jsonObject: plan.jsonObject, answerOnly, toolBlocks, stop: plan.stop, progress };
   const touch = () => deadline.touch();
   const choices = Array.from({ length: plan.n }, (_, i) => runChoice(backend, plan.turn, signal, rules, touch, (usage) => (usages[i] = usage)));
   return mergeChoices(choices, (reason) => siblings?.abort(reason));
@@ -57,7 +58,7 @@ export async function completeChat(
   toolBlocks: ToolBlockControls = null,
 ): Promise<ChatAnswer> {
   const results: ChoiceResult[] = new Array(plan.n);
-  for await (const { index, events } of startChoices(backend, plan, deadline, toolBlocks)) {
+  for await (const { index, events } of startChoices(backend, plan, deadline, toolBlocks, false)) {
     const last = events[events.length - 1];
     if (last?.type === "done") results[index] = last.result;
   }
@@ -85,7 +86,7 @@ export async function startChatStream(
   backend: CodexBackend, plan: ChatPlan, deadline: TurnDeadline, holdMs: number, toolBlocks: ToolBlockControls = null,
 ): Promise<StartedChat> {
   const usages: Array<TokenUsage | undefined> = [];
-  const batches = startChoices(backend, plan, deadline, toolBlocks, usages);
+  const batches = startChoices(backend, plan, deadline, toolBlocks, true, usages);
   const first = batches.next();
   const firstReady = await settlesWithin(first, holdMs);
   if (firstReady) await first; // rethrows a failure before the first byte
