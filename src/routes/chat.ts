@@ -5,9 +5,13 @@ import { OUTPUT_MODE_HEADER, outputModeHeaders, resolveOutputMode, toolCallHeade
 import { randomId } from "../openai/ids.ts";
 import { chatFrames, completeChat, startChatStream } from "../services/chat-completions.ts";
 import { decodeIntegerStrings, IntegerField } from "./integer-field.ts";
+import { samplingFields, samplingIntegers } from "./sampling-fields.ts";
 import { headOk, Nullable, Open, runTurnRoute, type TurnRouteDeps } from "./turn-route.ts";
 
-const integers = { n: new IntegerField(), max_tokens: new IntegerField({ minimum: 1 }), max_completion_tokens: new IntegerField({ minimum: 1 }) };
+const integers = {
+  n: new IntegerField(), max_tokens: new IntegerField({ minimum: 1 }), max_completion_tokens: new IntegerField({ minimum: 1 }),
+  top_logprobs: new IntegerField({ minimum: 0, maximum: 20 }), ...samplingIntegers,
+};
 
 /** The shape every chat request must have; finer checks live in planChat. Unknown fields pass. */
 export const ChatBody = t.Object(
@@ -22,6 +26,9 @@ export const ChatBody = t.Object(
     max_tokens: Nullable(integers.max_tokens.schema),
     max_completion_tokens: Nullable(integers.max_completion_tokens.schema),
     reasoning_effort: Nullable(t.String()),
+    logprobs: Nullable(t.Boolean()),
+    top_logprobs: Nullable(integers.top_logprobs.schema),
+    ...samplingFields,
   },
   Open,
 );

@@ -5,9 +5,13 @@ import { randomId } from "../openai/ids.ts";
 import { completeText, textCompletionFrames } from "../services/text-completions.ts";
 import { startTurns } from "../services/turn-stream.ts";
 import { decodeIntegerStrings, IntegerField } from "./integer-field.ts";
+import { samplingFields, samplingIntegers } from "./sampling-fields.ts";
 import { headOk, Nullable, Open, runTurnRoute, type TurnRouteDeps } from "./turn-route.ts";
 
-const integers = { n: new IntegerField(), max_tokens: new IntegerField({ minimum: 0 }) };
+const integers = {
+  n: new IntegerField(), max_tokens: new IntegerField({ minimum: 0 }),
+  logprobs: new IntegerField({ minimum: 0, maximum: 5 }), best_of: new IntegerField({ minimum: 0, maximum: 20 }), ...samplingIntegers,
+};
 
 /** The shape every completions request must have; `prompt`, `stop` and `n` are checked in planCompletions. */
 export const CompletionsBody = t.Object(
@@ -21,6 +25,9 @@ export const CompletionsBody = t.Object(
     max_tokens: Nullable(integers.max_tokens.schema),
     temperature: Nullable(t.Number({ minimum: 0, maximum: 2 })),
     top_p: Nullable(t.Number({ minimum: 0, maximum: 1 })),
+    logprobs: Nullable(integers.logprobs.schema),
+    best_of: Nullable(integers.best_of.schema),
+    ...samplingFields,
   },
   Open,
 );
