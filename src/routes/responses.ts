@@ -8,7 +8,7 @@ import { decodeIntegerStrings, IntegerField } from "./integer-field.ts";
 import { headOk, Nullable, Open, runTurnRoute, type TurnRouteDeps } from "./turn-route.ts";
 
 /** OpenAI's own floor: a smaller max_output_tokens is a 400 there too. */
-const integers = { max_output_tokens: new IntegerField({ minimum: 16 }) };
+const integers = { max_output_tokens: new IntegerField({ minimum: 16 }), top_logprobs: new IntegerField({ minimum: 0, maximum: 20 }) };
 
 /** The shape every Responses request must have; input items, tools and formats are checked in planResponse. */
 export const ResponsesBody = t.Object(
@@ -21,6 +21,8 @@ export const ResponsesBody = t.Object(
     max_output_tokens: Nullable(integers.max_output_tokens.schema),
     temperature: Nullable(t.Number({ minimum: 0, maximum: 2 })),
     top_p: Nullable(t.Number({ minimum: 0, maximum: 1 })),
+    top_logprobs: Nullable(integers.top_logprobs.schema),
+    user: Nullable(t.String()),
   },
   Open,
 );

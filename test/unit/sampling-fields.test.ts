@@ -34,6 +34,8 @@ describe("sampling fields Codex ignores are still held to OpenAI's types and ran
       ["/v1/completions", completion({ logprobs: 9 }), above("logprobs", "integer", 5, 9)],
       ["/v1/completions", completion({ best_of: 21 }), above("best_of", "integer", 20, 21)],
       ["/v1/completions", completion({ user: ["u"] }), wrongType("user", "a string", "an array")],
+      ["/v1/responses", { model: "codex-5", input: "hi", user: 5 }, wrongType("user", "a string", "an integer")],
+      ["/v1/responses", { model: "codex-5", input: "hi", top_logprobs: -1 }, below("top_logprobs", "integer", 0, -1)],
     ];
     for (const [path, body, error] of cases) {
       const res = await request(path, { json: body });
