@@ -30,6 +30,7 @@ export function planResponseFormat(value: unknown): OutputFormat {
     case "json_schema": {
       const spec = value.json_schema;
       if (!isObject(spec)) throw missingParameter("response_format.json_schema");
+      if (spec.name === undefined || spec.name === null) throw missingParameter("response_format.json_schema.name");
       if (typeof spec.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(spec.name)) {
         throw invalidRequest("'response_format.json_schema.name' must be 1-64 letters, digits, '_' or '-'.", "response_format.json_schema.name");
       }

@@ -76,12 +76,22 @@ function outputText(output: readonly OutputItem[]): string {
 }
 
 /**
- * A failed response's `error.code` is one of a fixed list in OpenAI's API (clients switch on
- * it): ours map onto its two that fit. The `error` event before `response.failed` keeps the
- * specific code.
+ * Codes a failed response's `error.code` carries as they are: the ones OpenAI sends there that
+ * clients act on (Codex's own Responses client compacts on `context_length_exceeded` and stops
+ * on `insufficient_quota` instead of retrying).
  */
-const responseErrorCode = (error: ApiError) =>
-  error.status === 429 || error.type === "rate_limit_error" ? "rate_limit_exceeded" : "server_error";
+const PASSED_CODES = new Set(["context_length_exceeded", "insufficient_quota", "usage_not_included", "invalid_prompt", "rate_limit_exceeded", "server_error"]);
+
+/**
+ * A failed response's `error.code` as OpenAI's own: one of the codes above, or the nearest of
+ * them (a rate limit, another refusal of the request, anything else a server error). The
+ * `error` event before `response.failed` keeps the proxy's specific code.
+ */
+function responseErrorCode(error: ApiError): string {
+  if (error.code && PASSED_CODES.has(error.code)) return error.code;
+  if (error.status === 429 || error.type === "rate_limit_error") return "rate_limit_exceeded";
+  return error.status >= 400 && error.status < 500 ? "invalid_prompt" : "server_error";
+}
 
 export interface ResponseState {
   status: ResponseStatus;

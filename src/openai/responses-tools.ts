@@ -4,7 +4,7 @@
  * sends `tool_choice:"auto"` upstream, so "required" and a named function are steered).
  */
 import type { DynamicTool } from "../codex/types.ts";
-import { invalidRequest } from "./errors.ts";
+import { invalidRequest, missingParameter } from "./errors.ts";
 import { declaredFunction as declared, functionTool, isObject, parseFunctionTools, REQUIRED_STEER, steerToFunction } from "./function-tools.ts";
 import { JSON_OBJECT_STEER } from "./response-format.ts";
 
@@ -76,6 +76,7 @@ export function selectOutputFormat(text: unknown): OutputFormat {
       if (!isObject(format.schema)) {
         throw invalidRequest("'text.format.schema' must be a JSON Schema object.", "text.format.schema", "missing_required_parameter");
       }
+      if (format.name === undefined || format.name === null) throw missingParameter("text.format.name");
       if (typeof format.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(format.name)) {
         throw invalidRequest("'text.format.name' must be 1-64 letters, digits, '_' or '-'.", "text.format.name");
       }

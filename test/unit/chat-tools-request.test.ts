@@ -146,7 +146,12 @@ describe("response_format", () => {
     expect(rejection({ response_format: "json" })).toMatchObject({ param: "response_format" });
     expect(rejection({ response_format: { type: "json_schema" } })).toMatchObject({ param: "response_format.json_schema" });
     expect(rejection({ response_format: { type: "json_schema", json_schema: { name: "a" } } })).toMatchObject({ param: "response_format.json_schema.schema" });
-    expect(rejection({ response_format: { type: "json_schema", json_schema: { schema: {} } } })).toMatchObject({ param: "response_format.json_schema.name" });
+    expect(rejection({ response_format: { type: "json_schema", json_schema: { schema: {} } } })).toMatchObject({
+      param: "response_format.json_schema.name", code: "missing_required_parameter",
+    });
+    expect(rejection({ response_format: { type: "json_schema", json_schema: { name: "a b", schema: {} } } })).toMatchObject({
+      param: "response_format.json_schema.name", code: "invalid_value",
+    });
   });
 
   test("the json_object check accepts exactly one JSON object", () => {

@@ -167,7 +167,9 @@ describe("Responses tools, tool_choice, text.format, reasoning", () => {
     expect(rejection({ text: { format: { type: "yaml" } } }).param).toBe("text.format.type");
     expect(rejection({ text: { format: { type: "json_schema", name: "x" } } }).param).toBe("text.format.schema");
     // OpenAI requires the schema's name, as the chat route's response_format does.
-    expect(rejection({ text: { format: { type: "json_schema", schema } } }).param).toBe("text.format.name");
+    expect(rejection({ text: { format: { type: "json_schema", schema } } })).toMatchObject({
+      param: "text.format.name", code: "missing_required_parameter", message: "Missing required parameter: 'text.format.name'.",
+    });
     expect(rejection({ text: { format: { type: "json_schema", name: "a b", schema } } }).param).toBe("text.format.name");
   });
 

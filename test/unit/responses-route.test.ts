@@ -109,6 +109,21 @@ describe("POST /v1/responses", () => {
     expect(list.map((e) => e.sequence_number)).toEqual(list.map((_, i) => i));
   });
 
+  test("response.failed's error.code: OpenAI's own codes pass, the proxy's map to the nearest of them", async () => {
+    const cases: Array<[ApiError, string]> = [
+      [new ApiError({ status: 400, type: "invalid_request_error", code: "context_length_exceeded", message: "too long" }), "context_length_exceeded"],
+      [new ApiError({ status: 429, type: "rate_limit_error", code: "insufficient_quota", message: "quota" }), "insufficient_quota"],
+      [new ApiError({ status: 400, type: "invalid_request_error", code: "upstream_bad_request", message: "refused" }), "invalid_prompt"],
+      [new ApiError({ status: 502, type: "server_error", code: "upstream_unavailable", message: "gone" }), "server_error"],
+    ];
+    for (const [error, code] of cases) {
+      const { request } = appWith({ PROXY_SSE_KEEPALIVE_MS: "0" }, new FakeBackend(() => [{ type: "text", delta: "par" }, error]));
+      const list = await events(await request("/v1/responses", { json: { ...body, stream: true } }));
+      expect(list.at(-2).error.code).toBe(error.code!);
+      expect(list.at(-1).response.error).toMatchObject({ code, message: error.message });
+    }
+  });
+
   test("stream failure before anything was produced keeps its HTTP status", async () => {
     const backend = new FakeBackend(() => [new ApiError({ status: 400, type: "invalid_request_error", code: "context_length_exceeded", message: "too long" })]);
     const { request } = appWith({}, backend);
