@@ -8,6 +8,7 @@ import type { ModelCatalog } from "../config/models.ts";
 import type { HistoryItem, ReasoningSummary, TurnInput, TurnRequest } from "../codex/types.ts";
 import { planTools } from "./chat-tools.ts";
 import { invalidRequest, missingParameter } from "./errors.ts";
+import { jsonTypeName } from "./param-errors.ts";
 import { assistantHistoryItem, userHistoryItem } from "./history-items.ts";
 import { selectEffort, selectModel, selectSummary } from "./model-selection.ts";
 import { planResponseFormat } from "./response-format.ts";
@@ -56,11 +57,17 @@ type Part = { type?: unknown; text?: unknown; image_url?: unknown; [k: string]: 
 
 const ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
 
+/** OpenAI's words for content that is neither a string nor an array. */
+const contentTypeError = (content: unknown, param: string) =>
+  invalidRequest(
+    `Invalid type for '${param}': expected one of a string or array of objects, but got ${jsonTypeName(content)} instead.`, param, "invalid_type",
+  );
+
 /** Text of a message's content: a string, or the text parts of an array. */
 function contentText(content: unknown, param: string): string {
   if (content === null || content === undefined) return "";
   if (typeof content === "string") return content;
-  if (!Array.isArray(content)) throw invalidRequest(`Invalid type for '${param}': expected a string or an array of content parts.`, param);
+  if (!Array.isArray(content)) throw contentTypeError(content, param);
   return content
     .map((part: Part, j) => {
       if (part?.type === "text" && typeof part.text === "string") return part.text;
@@ -72,11 +79,17 @@ function contentText(content: unknown, param: string): string {
 
 function userParts(content: unknown, param: string): TurnInput[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
-  if (!Array.isArray(content)) throw invalidRequest(`Invalid type for '${param}': expected a string or an array of content parts.`, param);
+  if (content === undefined) throw missingParameter(param);
+  if (!Array.isArray(content)) throw contentTypeError(content, param);
+  if (content.length === 0) {
+    throw invalidRequest(`Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`, param, "empty_array");
+  }
   return content.map((part: Part, j): TurnInput => {
     const where = `${param}[${j}]`;
     if (part?.type === "text") {
-      if (typeof part.text !== "string") throw invalidRequest(`Invalid type for '${where}.text': expected a string.`, `${where}.text`);
+      if (typeof part.text !== "string") {
+        throw invalidRequest(`Invalid type for '${where}.text': expected a string, but got ${jsonTypeName(part.text)} instead.`, `${where}.text`, "invalid_type");
+      }
       return { type: "text", text: part.text };
     }
     if (part?.type === "image_url") {

@@ -44,6 +44,9 @@ function accepts(schema: TSchema, type: JsonType): boolean {
 /** An integer field that also takes an integer string ("2"), as Elysia's `t.Integer` does. */
 const isIntegerString = (schema: TSchema) => schema.type === "string" && schema.format === "integer";
 
+/** "an integer", "null", "an object"…: a value's JSON type as OpenAI's messages name it. */
+export const jsonTypeName = (value: unknown): string => NAMES[jsonTypeOf(value)];
+
 function typeError(param: string, expected: TSchema[], value: unknown): ApiError {
   const name = (s: TSchema) => (isIntegerString(s) ? NAMES.integer : NAMES[s.type as JsonType] ?? String(s.type));
   const names = [...new Set(expected.filter((s) => s.type !== "null").map(name))];

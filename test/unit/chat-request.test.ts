@@ -91,7 +91,21 @@ describe("chat request → Codex turn", () => {
     expect(rejection({ model: "gpt-4o" })).toMatchObject({ status: 404, code: "model_not_found", param: "model" });
     expect(rejection({ messages: [] })).toMatchObject({ status: 400, param: "messages" });
     expect(rejection({ messages: [{ role: "wizard", content: "x" }] })).toMatchObject({ status: 400, param: "messages[0].role" });
-    expect(rejection({ messages: [{ role: "user", content: 42 }] })).toMatchObject({ status: 400, param: "messages[0].content" });
+    expect(rejection({ messages: [{ role: "user", content: 42 }] })).toMatchObject({
+      status: 400, param: "messages[0].content", code: "invalid_type",
+      message: "Invalid type for 'messages[0].content': expected one of a string or array of objects, but got an integer instead.",
+    });
+    expect(rejection({ messages: [{ role: "system", content: { text: "x" } }, { role: "user", content: "hi" }] })).toMatchObject({
+      param: "messages[0].content", code: "invalid_type",
+      message: "Invalid type for 'messages[0].content': expected one of a string or array of objects, but got an object instead.",
+    });
+    expect(rejection({ messages: [{ role: "user" }] })).toMatchObject({
+      param: "messages[0].content", code: "missing_required_parameter", message: "Missing required parameter: 'messages[0].content'.",
+    });
+    expect(rejection({ messages: [{ role: "user", content: [] }] })).toMatchObject({
+      param: "messages[0].content", code: "empty_array",
+      message: "Invalid 'messages[0].content': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+    });
     expect(rejection({ messages: [{ role: "user", content: [{ type: "input_audio" }] }] })).toMatchObject({ status: 400, param: "messages[0].content[0].type" });
     expect(rejection({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "file:///etc/passwd" } }] }] }))
       .toMatchObject({ status: 400, param: "messages[0].content[0].image_url.url" });
