@@ -19,6 +19,14 @@ export const JSON_OBJECT_STEER =
 
 const PLAIN: OutputFormat = { outputSchema: null, jsonObject: false, steer: null };
 
+/** A json_schema format's `name`, which OpenAI requires: present, and 1-64 letters, digits, '_' or '-'. */
+export function checkSchemaName(name: unknown, param: string): void {
+  if (name === undefined || name === null) throw missingParameter(param);
+  if (typeof name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+    throw invalidRequest(`'${param}' must be 1-64 letters, digits, '_' or '-'.`, param);
+  }
+}
+
 export function planResponseFormat(value: unknown): OutputFormat {
   if (value === undefined || value === null) return PLAIN;
   if (!isObject(value)) throw invalidRequest("'response_format' must be an object.", "response_format", "invalid_type");
@@ -30,10 +38,7 @@ export function planResponseFormat(value: unknown): OutputFormat {
     case "json_schema": {
       const spec = value.json_schema;
       if (!isObject(spec)) throw missingParameter("response_format.json_schema");
-      if (spec.name === undefined || spec.name === null) throw missingParameter("response_format.json_schema.name");
-      if (typeof spec.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(spec.name)) {
-        throw invalidRequest("'response_format.json_schema.name' must be 1-64 letters, digits, '_' or '-'.", "response_format.json_schema.name");
-      }
+      checkSchemaName(spec.name, "response_format.json_schema.name");
       if (!isObject(spec.schema)) {
         throw invalidRequest("'response_format.json_schema.schema' must be a JSON Schema object.", "response_format.json_schema.schema");
       }

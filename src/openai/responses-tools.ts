@@ -4,9 +4,9 @@
  * sends `tool_choice:"auto"` upstream, so "required" and a named function are steered).
  */
 import type { DynamicTool } from "../codex/types.ts";
-import { invalidRequest, missingParameter } from "./errors.ts";
+import { invalidRequest } from "./errors.ts";
 import { declaredFunction as declared, functionTool, isObject, parseFunctionTools, REQUIRED_STEER, steerToFunction } from "./function-tools.ts";
-import { JSON_OBJECT_STEER } from "./response-format.ts";
+import { checkSchemaName, JSON_OBJECT_STEER } from "./response-format.ts";
 
 export interface ToolSelection {
   /** The tools offered to the model for this turn. */
@@ -76,10 +76,7 @@ export function selectOutputFormat(text: unknown): OutputFormat {
       if (!isObject(format.schema)) {
         throw invalidRequest("'text.format.schema' must be a JSON Schema object.", "text.format.schema", "missing_required_parameter");
       }
-      if (format.name === undefined || format.name === null) throw missingParameter("text.format.name");
-      if (typeof format.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(format.name)) {
-        throw invalidRequest("'text.format.name' must be 1-64 letters, digits, '_' or '-'.", "text.format.name");
-      }
+      checkSchemaName(format.name, "text.format.name");
       return { outputSchema: format.schema, steer: null, echo: { format } };
     case "json_object":
       return { outputSchema: null, steer: JSON_OBJECT_STEER, echo: { format } };
